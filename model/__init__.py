@@ -1,0 +1,1 @@
+"""Exploration: the explicit-state model checker, state graphs and the ``model.check`` CLI."""

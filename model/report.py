@@ -1,0 +1,84 @@
+"""What every check reports, and how the CLI prints it.
+
+A check is anything that returns ``CheckResult`` values: proofs, explorations,
+mutant self-checks, refinement, CrossHair, interleavings.  The CLI only prints and
+serialises these; it knows nothing about what a check did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check.
+
+    ``figures`` is merged into the check's JSON object (e.g. ``b0``,
+    ``distinct_states``, ``transitions``, ``obligations``, ``proved``);
+    ``summary`` is the one-line "key figures" column of the table;
+    ``details`` are printed below the table (counterexamples, traces).
+    """
+
+    name: str
+    kind: str
+    ok: bool
+    seconds: float
+    summary: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of this check: name, kind, ok, seconds, then the figures."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 4),
+        }
+        out.update(self.figures)
+        if self.details:
+            out["details"] = self.details
+        if self.notes:
+            out["notes"] = self.notes
+        return out
+
+
+Progress = Callable[[str], None]
+
+
+def print_table(results: Sequence[CheckResult], out: TextIO, verbose: bool = False) -> None:
+    """A fixed-width table: check, result, key figures, time; then notes, and the
+    details (counterexamples, traces) of failing checks, or of all with ``verbose``."""
+    rows = [("check", "result", "key figures", "time")]
+    for r in results:
+        rows.append((r.name, "PASS" if r.ok else "FAIL", r.summary, f"{r.seconds:.2f} s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for i, row in enumerate(rows):
+        line = "  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row[:3]))
+        out.write(f"{line}  {row[3]:>9}\n")
+        if i == 0:
+            out.write("-" * (sum(widths) + 6 + 9) + "\n")
+    for r in results:
+        shown = r.notes + (r.details if (verbose or not r.ok) else [])
+        if shown:
+            out.write(f"\n== {r.name}: {'PASS' if r.ok else 'FAIL'}\n")
+            for d in shown:
+                out.write(d.rstrip("\n") + "\n")
+    failed = [r.name for r in results if not r.ok]
+    total = sum(r.seconds for r in results)
+    verdict = "all passed" if not failed else f"{len(failed)} failed: {', '.join(failed)}"
+    out.write(f"\n{len(results)} checks, {verdict} ({total:.2f} s)\n")
+
+
+def dump_json(results: Sequence[CheckResult], out: TextIO, **top: Any) -> None:
+    """One JSON object: ``{"ok": bool, ..., "checks": [...]}``."""
+    doc: dict[str, Any] = {"ok": all(r.ok for r in results)}
+    doc.update(top)
+    doc["checks"] = [r.to_json() for r in results]
+    json.dump(doc, out, indent=2)
+    out.write("\n")

@@ -1,0 +1,79 @@
+"""The checks ``python -m model.check`` can run, by name.
+
+Each suite turns ``Options`` into ``CheckResult`` values.  Suites import their
+machinery lazily, so ``--only explore`` never pays for Z3 or CrossHair.  A new
+kind of check is one more entry in ``SUITES``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.report import CheckResult, Progress
+from spec.format import Spec
+
+
+@dataclass
+class Options:
+    """What the user asked for; suites read what concerns them."""
+
+    spec: Spec
+    b0: int = 5
+    dot: Path | None = None
+    progress: Progress = field(default=lambda msg: None)
+    builtin_spec: bool = True
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    help: str
+    run: Callable[[Options], list[CheckResult]]
+    default: bool = True  # part of a plain ``python -m model.check``
+    ledger_only: bool = False  # about the built-in ledger and impl, not about --spec
+
+
+def run_proofs(opts: Options) -> list[CheckResult]:
+    import proofs
+
+    return proofs.check_spec(opts.spec, progress=opts.progress)
+
+
+def run_explore(opts: Options) -> list[CheckResult]:
+    from model.explore import explore_check
+
+    return [explore_check(opts.spec, opts.b0, dot=opts.dot, progress=opts.progress)]
+
+
+def run_mutants(opts: Options) -> list[CheckResult]:
+    from model.mutants import mutant_checks
+
+    return mutant_checks(opts.b0, progress=opts.progress)
+
+
+SUITES: dict[str, Suite] = {
+    s.name: s
+    for s in (
+        Suite("proofs", "Z3: Init and every transition preserve every invariant, for any B0; "
+              "every transition can fire", run_proofs),
+        Suite("explore", "explicit-state BFS of every reachable state at --b0, invariants "
+              "checked in each, deadlocks reported", run_explore),
+        Suite("mutants", "self-check: each built-in buggy copy of the ledger spec must be "
+              "caught by both Z3 and the model checker", run_mutants, default=False,
+              ledger_only=True),
+    )
+}
+
+
+def timed(name: str, kind: str, fn: Callable[[], CheckResult]) -> CheckResult:
+    """Run ``fn``; an exception becomes a failed check that names it (never a crash)."""
+    t0 = time.perf_counter()
+    try:
+        return fn()
+    except Exception as e:
+        return CheckResult(name, kind, False, time.perf_counter() - t0,
+                           summary=f"error: {type(e).__name__}",
+                           details=[f"{type(e).__name__}: {e}"])

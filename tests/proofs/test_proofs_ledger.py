@@ -1,0 +1,82 @@
+"""The ledger's Z3 obligations: all 35 proved with B0 symbolic, reported as one check."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import proofs
+from spec import LEDGER
+
+
+@pytest.fixture(scope="module")
+def run() -> proofs.ProofRun:
+    return proofs.prove(LEDGER)
+
+
+def test_every_ledger_obligation_is_proved(run: proofs.ProofRun) -> None:
+    assert proofs.count_obligations(LEDGER) == 3 + 8 * 3 + 8 == 35
+    assert len(run.results) == 35
+    failed = ["\n".join(proofs.format_result(r)) for r in run.failed]
+    assert not failed, "\n".join(failed)
+    assert run.ok and run.proved == 35
+
+
+def test_obligations_are_named_and_ordered(run: proofs.ProofRun) -> None:
+    names = [r.name for r in run.results]
+    assert names[:3] == [
+        "init establishes TypeOK",
+        "init establishes Conservation",
+        "init establishes CapSoundness",
+    ]
+    assert "step spend_success preserves Conservation" in names
+    assert "step refund_to preserves CapSoundness" in names
+    assert names[-8:] == [f"nonvacuous {t.name}" for t in LEDGER.transitions]
+    assert len(set(names)) == 35
+    kinds = [r.kind for r in run.results]
+    assert kinds.count("init") == 3 and kinds.count("step") == 24
+    assert kinds.count("nonvacuous") == 8
+    for r in run.results:
+        assert r.seconds >= 0
+        assert r.counterexample is None
+        if r.kind == "step":
+            assert r.transition is not None and r.invariant is not None
+
+
+def test_check_spec_reports_one_proof_check() -> None:
+    lines: list[str] = []
+    [check] = proofs.check_spec(LEDGER, progress=lines.append)
+    assert check.ok
+    assert check.kind == "proof"
+    assert check.name == "proofs: ledger (unbounded B0)"
+    assert check.summary == "35/35 obligations proved, B0 symbolic"
+    assert check.figures["obligations"] == 35
+    assert check.figures["proved"] == 35
+    assert check.figures["failed"] == []
+    times = check.figures["obligation_times"]
+    assert len(times) == 35
+    assert {t["status"] for t in times} == {"proved"}
+    assert set(times[0]) == {"name", "kind", "status", "seconds"}
+    assert check.details == []
+    assert len(lines) == 35 and "[35/35]" in lines[-1]
+    js = check.to_json()
+    assert js["obligations"] == 35 and js["proved"] == 35 and js["ok"] is True
+
+
+def test_ledger_survives_kill() -> None:
+    killed, why = proofs.kill(LEDGER)
+    assert not killed
+    assert "35 obligations proved" in why
+
+
+def test_print_ledger_timing(capsys: pytest.CaptureFixture[str]) -> None:
+    t0 = time.perf_counter()
+    run = proofs.prove(LEDGER)
+    wall = time.perf_counter() - t0
+    slowest = max(run.results, key=lambda r: r.seconds)
+    with capsys.disabled():
+        print(
+            f"\n[proofs] ledger: {run.proved}/{len(run.results)} obligations proved in "
+            f"{wall:.3f} s wall (slowest: {slowest.name}, {slowest.seconds:.4f} s)"
+        )
