@@ -93,6 +93,11 @@ class Model(Protocol[S, A]):
     def format_action(self, action: A) -> str: ...
 
 
+#: ``check_edge(s, a, t)``: the name of an edge property that the step from ``s``
+#: by ``a`` to ``t`` violates, or ``None`` when the edge is fine.
+EdgeCheck = Callable[[S, A, S], str | None]
+
+
 def explore(
     model: Model[S, A],
     *,
@@ -100,12 +105,17 @@ def explore(
     check_deadlock: bool = True,
     build_graph: bool = False,
     progress: Progress | None = None,
+    check_edge: EdgeCheck[S, A] | None = None,
 ) -> Exploration:
     """Breadth-first search of ``model``; stops at the first level with a violation.
 
     Guarantees: every reachable state is visited once (up to ``max_states``, past
     which ``ExplorationError`` is raised), every enabled action is counted as a
     transition, each returned trace is a shortest path from an initial state.
+    With ``check_edge``, every edge ``(s, a, t)`` is also passed to it; a returned
+    name is an edge property violated there: the violation's trace is a shortest
+    trace to ``s`` followed by the step to ``t`` (one violation per name, and the
+    search stops after the level in which it was found).
     """
     t0 = time.perf_counter()
     res = Exploration()
@@ -130,6 +140,8 @@ def explore(
                 if t is None:
                     continue
                 enabled += 1
+                if check_edge is not None:
+                    _check_edge(check_edge, s, a, t, parent, model, res)
                 if graph is not None:
                     graph.add_edge(s, t, label=model.format_action(a))
                 if t not in parent:
@@ -142,6 +154,8 @@ def explore(
                 if res.deadlocks == 0:
                     res.deadlock_trace = _scalar_trace(s, parent, model)
                 res.deadlocks += 1
+        if res.violations:  # an edge property failed while expanding this level
+            break
         if nxt:
             depth += 1
         level = nxt
@@ -168,6 +182,22 @@ def _check_level(
             if not holds(s):
                 res.violations.append(Violation(name, _scalar_trace(s, parent, model)))
                 break
+
+
+def _check_edge(
+    check: EdgeCheck[S, A],
+    s: S,
+    a: A,
+    t: S,
+    parent: dict[S, tuple[S, A] | None],
+    model: Model[S, A],
+    res: Exploration,
+) -> None:
+    broken = check(s, a, t)
+    if broken is None or any(v.property == broken for v in res.violations):
+        return
+    trace = [*_scalar_trace(s, parent, model), Step(model.format_action(a), t)]
+    res.violations.append(Violation(broken, trace))
 
 
 def _scalar_trace(s: S, parent: dict[S, tuple[S, A] | None], model: Model[S, A]) -> list[Step]:

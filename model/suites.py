@@ -54,6 +54,24 @@ def run_mutants(opts: Options) -> list[CheckResult]:
     return mutant_checks(opts.b0, progress=opts.progress)
 
 
+def run_refinement(opts: Options) -> list[CheckResult]:
+    from model.refinement import cli_b0, exploration_check
+    from proofs.refinement import CHECK_NAME, refinement_check
+
+    b0 = cli_b0(opts.b0)
+    return [
+        timed(CHECK_NAME, "proof", lambda: refinement_check(progress=opts.progress)),
+        timed(f"refinement: per-handle exploration at B0={b0}", "explore",
+              lambda: exploration_check(b0, progress=opts.progress)),
+    ]
+
+
+def run_crosshair(opts: Options) -> list[CheckResult]:
+    from proofs.crosshair_check import CHECK_NAME, check
+
+    return [timed(CHECK_NAME, "crosshair", lambda: check(progress=opts.progress)[0])]
+
+
 SUITES: dict[str, Suite] = {
     s.name: s
     for s in (
@@ -64,6 +82,13 @@ SUITES: dict[str, Suite] = {
         Suite("mutants", "self-check: each built-in buggy copy of the ledger spec must be "
               "caught by both Z3 and the model checker", run_mutants, default=False,
               ledger_only=True),
+        Suite("refinement", "the per-handle model of the library refines the ledger: Z3 per "
+              "operation with any number of other handles, and every edge explored at "
+              "B0=6..7 (--b0 clamped)", run_refinement, ledger_only=True),
+        Suite("crosshair", "CrossHair on impl's arithmetic: contracts on the pricing rounding, "
+              "Proposition 1, margins, split/merge/confirm/refund amounts; each function "
+              "confirmed over all paths or searched for a counterexample within a "
+              "per-condition time limit", run_crosshair, ledger_only=True),
     )
 }
 

@@ -1,0 +1,83 @@
+"""impl: affine LLM budgets whose every operation is one step of the SPEC.md ledger.
+
+Quick start::
+
+    import impl
+    s = impl.Session(10_000)               # B0 = 10,000 uc (0.10 USD)
+    b = s.take()                           # the root Budget
+    b, rc = b.reserve(500)                 # reserve(500) before the call
+    rf = rc.confirm(320)                   # confirm_with_refund(500, 320) after it
+    b = rf.apply_to(b)                     # refund_to(180)
+    assert s.ledger().total_charged == 320
+
+See the docstrings of :class:`Budget`, :class:`BudgetPool`, :mod:`impl.pricing` and
+:mod:`impl._sched` (hooks for a concurrency explorer). The package never imports the
+workbench's ``spec``, ``model`` or ``proofs``.
+"""
+
+from impl.budget import Budget
+from impl.errors import (
+    AffineViolation,
+    AmountTypeError,
+    BudgetError,
+    BudgetTypeError,
+    ChargeExceedsReservation,
+    EstimatorError,
+    InsufficientBudget,
+    InvalidAmount,
+    MissingUsage,
+    SessionMismatch,
+)
+from impl.estimators import ByteLength, Estimator, Tiktoken, WithMargin, local_encodings
+from impl.ledger import FIELDS, TRANSITIONS, Ledger, Step
+from impl.pool import BudgetPool, ReasoningReservation, Reservation, StreamReservation
+from impl.pricing import (
+    Rates,
+    charge_from_tokens,
+    charge_uc,
+    cost_uc_ceil,
+    reservation_from_tokens,
+    reservation_uc,
+    usage_tokens,
+)
+from impl.receipts import ReasoningReceipt, Receipt, Refund, StreamReceipt
+from impl.session import Session
+
+__all__ = [
+    "FIELDS",
+    "TRANSITIONS",
+    "AffineViolation",
+    "AmountTypeError",
+    "Budget",
+    "BudgetError",
+    "BudgetPool",
+    "BudgetTypeError",
+    "ByteLength",
+    "ChargeExceedsReservation",
+    "Estimator",
+    "EstimatorError",
+    "InsufficientBudget",
+    "InvalidAmount",
+    "Ledger",
+    "MissingUsage",
+    "Rates",
+    "ReasoningReceipt",
+    "ReasoningReservation",
+    "Receipt",
+    "Refund",
+    "Reservation",
+    "Session",
+    "SessionMismatch",
+    "Step",
+    "StreamReceipt",
+    "StreamReservation",
+    "Tiktoken",
+    "WithMargin",
+    "charge_from_tokens",
+    "charge_uc",
+    "cost_uc_ceil",
+    "local_encodings",
+    "reservation_from_tokens",
+    "reservation_uc",
+    "usage_tokens",
+]

@@ -1,0 +1,146 @@
+"""The exceptions of the library, and the helpers that build their messages.
+
+Hierarchy (every class is an :class:`BudgetError`, so ``except impl.BudgetError``
+catches everything the library raises on purpose):
+
+- :class:`AffineViolation` (also ``RuntimeError``): a consumed value was used, copied
+  or pickled, a receipt/reservation was resolved twice, a refund applied twice, or a
+  session's root budget taken twice. It is a bug in the caller, like using a closed
+  resource, hence ``RuntimeError`` and not ``ValueError``.
+- :class:`InsufficientBudget` (no builtin base on purpose): an amount does not fit in
+  what the handle or pool holds. It is an expected outcome to handle (refuse the LLM
+  call), not bad input, so an ``except ValueError`` written for bad input never
+  swallows it.
+- :class:`InvalidAmount` (also ``ValueError``): an amount out of range (``<= 0`` where
+  the spec needs ``> 0``, negative, ``>= 2**63``, a charge above its reservation).
+  :class:`ChargeExceedsReservation` is the case ``charged/actual > r``.
+- :class:`BudgetTypeError` (also ``TypeError``): a value of the wrong type;
+  :class:`AmountTypeError` is the case of an amount that is not an ``int`` (``bool``,
+  ``float``, ``str``, ``None``... are refused).
+- :class:`SessionMismatch` (also ``ValueError``): merging budgets of two sessions, or
+  applying a refund to a budget of another session.
+- :class:`EstimatorError` (also ``ValueError``): an estimator that cannot be built (a
+  tokenizer encoding that is not available locally, a margin below 1).
+- :class:`MissingUsage` (also ``ValueError``): a provider usage report without the
+  token counts needed to price it (never read as a silent zero).
+
+Every refused or invalid operation leaves every handle usable and the ledger unchanged.
+"""
+
+from __future__ import annotations
+
+AMOUNT_LIMIT = 1 << 63
+"""Every amount must be strictly below this (paper assumption A2, ``u64`` headroom)."""
+
+
+class BudgetError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class AffineViolation(BudgetError, RuntimeError):
+    """A consumed (moved) value was used again, copied, or pickled."""
+
+
+class InsufficientBudget(BudgetError):
+    """The requested amount exceeds what the handle or pool holds; nothing changed.
+
+    Attributes: ``operation`` (e.g. ``"reserve"``), ``requested`` and ``available``
+    (both int uc).
+    """
+
+    def __init__(self, message: str, operation: str, requested: int, available: int) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.requested = requested
+        self.available = available
+
+
+class InvalidAmount(BudgetError, ValueError):
+    """An amount is out of range for the operation; nothing changed."""
+
+
+class ChargeExceedsReservation(InvalidAmount):
+    """A charge is above its reservation (``c > r``): the estimate was unsound.
+
+    Assumption A1 (input estimate) or A6 (output cap) was broken for this call. The
+    receipt or reservation stays open so the caller can decide (forfeit it, or confirm
+    it at its full amount and reconcile the difference out of band).
+    """
+
+
+class BudgetTypeError(BudgetError, TypeError):
+    """A value of the wrong type was passed; nothing changed."""
+
+
+class AmountTypeError(BudgetTypeError):
+    """An amount is not an ``int`` (``bool``, ``float``, ``str``, ``None``... are refused)."""
+
+
+class SessionMismatch(BudgetError, ValueError):
+    """Two values of different sessions were combined; nothing changed."""
+
+
+class EstimatorError(BudgetError, ValueError):
+    """An estimator cannot be built as asked."""
+
+
+class MissingUsage(BudgetError, ValueError):
+    """A usage report lacks the token counts needed to compute a charge."""
+
+
+def amount_error(op: str, name: str, value: object, *, minimum: int = 1,
+                 maximum: int | None = None, remedy: str = "") -> BudgetError:
+    """Build the error for an amount ``value`` that failed the fast check.
+
+    The fast check is ``type(value) is int and minimum <= value (<= maximum) < 2**63``;
+    this function only runs on failure, to classify it and write the message.
+    """
+    if type(value) is not int:
+        kind = type(value).__name__
+        hint = " (bool is not an amount)" if type(value) is bool else ""
+        return AmountTypeError(
+            f"{op}: {name} must be an int number of micro-cents, got {kind} {value!r}{hint}; "
+            f"pass an int such as {name}=100"
+        )
+    if value < minimum:
+        bound = "> 0" if minimum == 1 else f">= {minimum}"
+        return InvalidAmount(
+            f"{op}: {name} must be {bound}, got {value}"
+            + (f"; {remedy}" if remedy else "")
+        )
+    if value >= AMOUNT_LIMIT:
+        return InvalidAmount(
+            f"{op}: {name}={value} is not below 2**63; amounts must fit in 63 bits"
+        )
+    if maximum is not None and value > maximum:
+        return InvalidAmount(
+            f"{op}: {name}={value} exceeds {maximum}" + (f"; {remedy}" if remedy else "")
+        )
+    return InvalidAmount(f"{op}: invalid {name}={value!r}")  # pragma: no cover
+
+
+def charge_error(op: str, name: str, value: object, r: int, *, remedy: str,
+                 of: str = "the reservation") -> BudgetError:
+    """Build the error for a charge ``value`` that is not an int in ``0..r``."""
+    if type(value) is int and 0 <= value < AMOUNT_LIMIT and value > r:
+        return ChargeExceedsReservation(
+            f"{op}: {name}={value} exceeds {of} of {r} uc "
+            f"(the estimate was unsound: assumption A1 or A6 broken); {remedy}"
+        )
+    return amount_error(op, name, value, minimum=0)
+
+
+def consumed(what: str, op: str) -> AffineViolation:
+    """Build the error for using a consumed value."""
+    return AffineViolation(
+        f"{op} on a consumed {what}: it was already spent, split, merged, resolved or "
+        f"applied; use the value that operation returned instead"
+    )
+
+
+def no_copy(what: str) -> AffineViolation:
+    """Build the error for copying or pickling an affine value."""
+    return AffineViolation(
+        f"a {what} cannot be copied or pickled: it is affine (used at most once); "
+        f"split a Budget to share it, or pass the value itself"
+    )

@@ -1,0 +1,221 @@
+"""BudgetPool: one shared budget for many threads and asyncio tasks.
+
+The pool is a ledger whose ``live_sum`` is the pool's :attr:`BudgetPool.available`.
+Ledger steps (SPEC.md names):
+
+========================  ===========================================================
+``p.reserve(r)``          ``reserve(r)``; refused: ``spend_insufficient(r)``, nothing
+                          changes (the pool's live amount *is* the session live sum)
+``res.commit(c)``         ``confirm_with_refund(r, c)``, then ``refund_to(r - c)`` when
+                          ``r - c > 0``
+``res.cancel()``          ``confirm_with_refund(r, 0)``, then ``refund_to(r)``
+``res.forfeit()``         ``forfeit(r)``; also a reservation left unresolved at the end
+                          of its ``with`` block (also on an exception), or collected
+                          unresolved (with a ``ResourceWarning``)
+========================  ===========================================================
+
+Each operation applies its steps atomically under the pool's one lock, so concurrent
+reservations can never together exceed the pool: the check-and-reserve cannot race.
+All operations are short and non-blocking apart from that lock, so they are safe to
+call from asyncio tasks directly.
+"""
+
+from __future__ import annotations
+
+from impl.budget import _reasoning_total
+from impl.errors import AMOUNT_LIMIT, InsufficientBudget, amount_error, charge_error, consumed
+from impl.ledger import Book
+from impl.receipts import StreamBase, Ticket, new_stream, new_ticket
+
+_LIMIT = AMOUNT_LIMIT
+
+
+class Reservation(Ticket):
+    """``r`` uc reserved from a :class:`BudgetPool` for one call.
+
+    Resolve it once: :meth:`commit` (the call was billed ``actual``), :meth:`cancel` (the
+    call never happened) or :meth:`~impl.receipts.Ticket.forfeit` (billing unknown).
+    Guarantees as for receipts: resolved at most once, atomically; every use after that
+    raises :class:`impl.AffineViolation`; unresolved at ``with`` exit or at GC:
+    forfeited.
+    """
+
+    __slots__ = ()
+
+    def commit(self, actual: int) -> None:
+        """Settle at the billed ``actual``: ``confirm_with_refund(r, actual)``, then
+        ``refund_to(r - actual)`` when positive (the difference goes back to the pool).
+
+        ``0 <= actual <= r``; ``actual > r`` raises :class:`impl.ChargeExceedsReservation`
+        and leaves the reservation open.
+        """
+        pool = self._book
+        with pool._lock:
+            if not self._live:
+                raise consumed(type(self).__name__, "commit")
+            r = self._amount
+            if type(actual) is not int or actual < 0 or actual > r:
+                raise charge_error(
+                    "commit", "actual", actual, r,
+                    remedy=f"the reservation stays open: commit({r}) to charge it in "
+                           f"full, or forfeit() it")
+            self._live = False
+            pool._receipts -= r
+            pool._charged += actual
+            rest = r - actual
+            if rest:
+                pool._live_sum += rest
+            if pool._observers:
+                pool._emit("confirm_with_refund", {"r": r, "c": actual})
+                if rest:
+                    pool._emit("refund_to", {"a": rest})
+
+    def cancel(self) -> None:
+        """The call never happened: ``confirm_with_refund(r, 0)``, then ``refund_to(r)``."""
+        pool = self._book
+        with pool._lock:
+            if not self._live:
+                raise consumed(type(self).__name__, "cancel")
+            self._live = False
+            r = self._amount
+            pool._receipts -= r
+            pool._live_sum += r
+            if pool._observers:
+                pool._emit("confirm_with_refund", {"r": r, "c": 0})
+                pool._emit("refund_to", {"a": r})
+
+
+class ReasoningReservation(Reservation):
+    """A pool reservation adding a reasoning-token allowance (paper section 6.8).
+
+    ``amount == visible + reasoning``; one ``reserve(visible + reasoning)`` step; it
+    resolves exactly like a :class:`Reservation`.
+    """
+
+    __slots__ = ("_reasoning", "_visible")
+
+    _visible: int
+    _reasoning: int
+
+    @property
+    def visible(self) -> int:
+        """The part of ``amount`` reserved for the visible call (uc)."""
+        if not self._live:
+            raise consumed(type(self).__name__, "visible")
+        return self._visible
+
+    @property
+    def reasoning(self) -> int:
+        """The part of ``amount`` reserved for hidden reasoning tokens (uc)."""
+        if not self._live:
+            raise consumed(type(self).__name__, "reasoning")
+        return self._reasoning
+
+
+class StreamReservation(StreamBase):
+    """A pool streaming reservation (from :meth:`BudgetPool.reserve_stream`).
+
+    Ledger mapping: ``reserve(r)`` once; ``confirm_with_refund(c_i, c_i)`` per chunk
+    with ``c_i > 0``; :meth:`close` is ``confirm_with_refund(rest, 0)`` then
+    ``refund_to(rest)`` (when ``rest > 0``): the unused rest goes back to the pool.
+    """
+
+    __slots__ = ()
+
+    def close(self) -> None:
+        """End the stream; what was not confirmed goes back to the pool."""
+        pool = self._book
+        with pool._lock:
+            rest = self._close_locked("close")
+            if rest:
+                pool._refunds -= rest
+                pool._live_sum += rest
+                if pool._observers:
+                    pool._emit("refund_to", {"a": rest})
+
+
+class BudgetPool(Book):
+    """One shared budget of ``cap`` uc for many threads and asyncio tasks.
+
+    ``cap`` is an int, ``0 <= cap < 2**63``. Every call reserves before it is made
+    (:meth:`reserve`) and is refused with :class:`impl.InsufficientBudget` if the
+    reservation does not fit; the pool's ledger (:meth:`ledger`) always sums to
+    ``cap``, and ``total_charged`` never exceeds it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(cap, "BudgetPool")
+
+    @property
+    def available(self) -> int:
+        """What can be reserved right now (the pool's ``live_sum``, int uc)."""
+        return self._live_sum
+
+    def _refusal(self, op: str, r: int) -> InsufficientBudget:
+        """Build the refusal of ``op(r)`` (caller holds the lock): ``spend_insufficient``."""
+        live = self._live_sum
+        if self._observers:
+            self._emit("spend_insufficient", {"r": r})
+        return InsufficientBudget(
+            f"{op}({r}) refused: pool holds {live} uc of its {self._cap} uc cap; reserve "
+            f"less, or retry after in-flight reservations commit", op, r, live)
+
+    def reserve(self, r: int) -> Reservation:
+        """Reserve ``r`` uc for one call: ``reserve(r)``; returns a :class:`Reservation`.
+
+        ``0 < r < 2**63`` (checked first); :class:`impl.InsufficientBudget` when
+        ``r > available`` (reported as ``spend_insufficient(r)``; nothing changes).
+        """
+        if type(r) is not int or r <= 0:
+            raise amount_error("reserve", "r", r)
+        with self._lock:
+            live = self._live_sum
+            if r > live:  # also when r >= 2**63 (live < 2**63): classify off the hot path
+                if r >= _LIMIT:
+                    raise amount_error("reserve", "r", r)
+                raise self._refusal("reserve", r)
+            self._live_sum = live - r
+            self._receipts += r
+            if self._observers:
+                self._emit("reserve", {"r": r})
+        res = Reservation()
+        res._book = self
+        res._amount = r
+        res._live = True
+        return res
+
+    def reserve_with_reasoning(self, visible: int, reasoning: int) -> ReasoningReservation:
+        """Reserve ``visible + reasoning`` uc (paper section 6.8): ``reserve(v + w)``.
+
+        ``visible >= 0``, ``reasoning >= 0``, sum ``> 0`` and ``< 2**63``.
+        """
+        r = _reasoning_total(visible, reasoning)
+        with self._lock:
+            if r > self._live_sum:
+                raise self._refusal("reserve_with_reasoning", r)
+            self._live_sum -= r
+            self._receipts += r
+            if self._observers:
+                self._emit("reserve", {"r": r})
+        res = new_ticket(ReasoningReservation, self, r)
+        res._visible = visible
+        res._reasoning = reasoning
+        return res
+
+    def reserve_stream(self, r: int) -> StreamReservation:
+        """Reserve ``r`` uc for a streamed call: ``reserve(r)``; see StreamReservation."""
+        if type(r) is not int or r <= 0 or r >= _LIMIT:
+            raise amount_error("reserve_stream", "r", r)
+        with self._lock:
+            if r > self._live_sum:
+                raise self._refusal("reserve_stream", r)
+            self._live_sum -= r
+            self._receipts += r
+            if self._observers:
+                self._emit("reserve", {"r": r})
+        return new_stream(StreamReservation, self, r)
+
+    def __repr__(self) -> str:
+        return f"<BudgetPool cap={self._cap} uc, available {self._live_sum} uc>"

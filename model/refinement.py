@@ -1,0 +1,193 @@
+"""Explicit refinement check: every edge of the per-handle model is a ledger edge.
+
+:func:`explore_refinement` explores :class:`model.handles.HandlesModel` at one cap
+``b0`` with :func:`model.checker.explore` and checks, on every concrete edge
+``pre --action--> post``, that ``abstraction(post)`` is the spec step the action
+claims applied to ``abstraction(pre)`` by :func:`spec.concrete.step` (so the step's
+guard must hold there), or ``abstraction(pre)`` itself for a stutter.  In every state
+it checks HandleOK and the ledger invariants on the abstraction.  A state with no
+enabled operation (every value spent, consumed or forfeited) is the end of a session,
+not a failure: it is reported as a terminal state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from model.checker import Exploration, explore
+from model.handles import (
+    OPERATIONS,
+    Action,
+    Handles,
+    HandlesModel,
+    Operation,
+    abstraction,
+    describe,
+    show,
+)
+from model.report import CheckResult, Progress
+from spec.concrete import GuardFalse, step
+from spec.ledger import LEDGER
+
+#: The name of the edge property in traces and reports.
+REFINES = "RefinesLedger"
+#: The CLI explores at least at ``MIN_B0`` (issue 4 asks for B0 = 6) and at most at
+#: ``MAX_B0`` (B0 = 6 takes about 2.5 s, B0 = 7 about 7.5 s, on the 2-core machine).
+MIN_B0, MAX_B0 = 6, 7
+
+
+def cli_b0(requested: int) -> int:
+    """The cap the CLI explores at: ``requested`` clamped to ``MIN_B0..MAX_B0``."""
+    return min(max(MIN_B0, requested), MAX_B0)
+
+
+def _ledger(s: object) -> str:
+    return " ".join(f"{k}={v}" for k, v in s._asdict().items())  # type: ignore[attr-defined]
+
+
+def edge_failure(pre: Handles, action: Action, post: Handles) -> list[str] | None:
+    """Why the edge ``pre --action--> post`` is not the spec step it claims, or None.
+
+    ``None`` guarantees: the claimed transition's arguments are naturals, its guard
+    holds in ``abstraction(pre)`` and ``abstraction(post)`` is its successor there
+    (for a stutter: ``abstraction(post) == abstraction(pre)``).
+    """
+    return _failure(abstraction(pre), action, abstraction(post))
+
+
+def _failure(s: Any, action: Action, got: Any) -> list[str] | None:
+    name, args = action.claimed
+    if name is None:
+        expected = s
+    else:
+        if any(a < 0 for a in args):
+            return [f"claims {_claimed(action)}: spec parameters are natural numbers"]
+        try:
+            expected = step(LEDGER, s, name, *args)
+        except GuardFalse:
+            return [f"claims {_claimed(action)}, whose guard is false in the abstraction "
+                    "of pre", f"  abstraction(pre): {_ledger(s)}"]
+    if got == expected:
+        return None
+    moved = ", ".join(f"{k}: spec {e}, model {g}" for k, e, g in
+                      zip(s._fields, expected, got, strict=True) if e != g)
+    return [f"claims {_claimed(action)}, but abstraction(post) is not its successor",
+            f"  abstraction(pre):  {_ledger(s)}",
+            f"  spec successor:    {_ledger(expected)}",
+            f"  abstraction(post): {_ledger(got)}",
+            f"  differs: {moved}"]
+
+
+def _claimed(action: Action) -> str:
+    return describe(action).split(" => ")[1]
+
+
+@dataclass(frozen=True)
+class EdgeFailure:
+    """One concrete edge that does not refine its claimed spec step, and why."""
+
+    pre: Handles
+    action: Action
+    post: Handles
+    reason: list[str]
+
+
+@dataclass
+class EdgeRefinement:
+    """The ``check_edge`` callback of :func:`model.checker.explore`: checks each edge
+    with :func:`edge_failure` and counts edges per claimed transition and per operation."""
+
+    abstract: Callable[[Handles], Any] = abstraction
+    per_transition: Counter[str] = field(default_factory=Counter)
+    per_operation: Counter[str] = field(default_factory=Counter)
+    failures: list[EdgeFailure] = field(default_factory=list)
+    ledger_states: set[tuple[int, ...]] = field(default_factory=set)
+
+    def __call__(self, pre: Handles, action: Action, post: Handles) -> str | None:
+        name, _ = action.claimed
+        self.per_transition[name or "stutter"] += 1
+        self.per_operation[action.op.name] += 1
+        s, got = self.abstract(pre), self.abstract(post)
+        self.ledger_states.add(s)
+        self.ledger_states.add(got)
+        why = _failure(s, action, got)
+        if why is None:
+            return None
+        self.failures.append(EdgeFailure(pre, action, post, why))
+        return REFINES
+
+
+@dataclass
+class RefinementExploration:
+    """An exploration of the per-handle model with the refinement edge check."""
+
+    b0: int
+    exploration: Exploration
+    edges: EdgeRefinement
+
+    @property
+    def ok(self) -> bool:
+        """Every visited state and edge passed, and the whole space was visited."""
+        return not self.exploration.violations and self.exploration.complete
+
+
+def explore_refinement(
+    b0: int,
+    operations: Sequence[Operation] = OPERATIONS,
+    *,
+    progress: Progress | None = None,
+    max_states: int = 1_000_000,
+) -> RefinementExploration:
+    """Every reachable per-handle state at ``b0``, every edge checked against the spec.
+
+    Stops after the first BFS level holding a violation (a state property or an
+    edge), whose trace is then a shortest one.
+    """
+    model = HandlesModel(b0, operations)
+    edges = EdgeRefinement(model.abstract)
+    res = explore(model, max_states=max_states, progress=progress, check_edge=edges)
+    return RefinementExploration(b0, res, edges)
+
+
+def exploration_check(
+    b0: int, operations: Sequence[Operation] = OPERATIONS, *, progress: Progress | None = None
+) -> CheckResult:
+    """The exploration as a report row (kind ``explore``).
+
+    Figures: ``b0``, ``distinct_states``, ``transitions`` (edges), ``depth``,
+    ``terminal_states``, ``per_transition`` (edges per claimed spec transition or
+    ``stutter``), ``per_operation``, ``ledger_states_covered`` (distinct abstractions
+    of the visited states: ``C(b0 + 5, 5)`` when the values reach every ledger state),
+    ``violations`` (property names).
+    """
+    run = explore_refinement(b0, operations, progress=progress)
+    res = run.exploration
+    per_transition = {t.name: run.edges.per_transition.get(t.name, 0)
+                      for t in LEDGER.transitions}
+    per_transition["stutter"] = run.edges.per_transition.get("stutter", 0)
+    details: list[str] = []
+    for v in res.violations:
+        details += v.render(show)
+        if v.property == REFINES and run.edges.failures:
+            details += run.edges.failures[0].reason
+    unused = [t for t, n in per_transition.items() if n == 0]
+    notes = [f"no edge claims {', '.join(unused)} at B0={b0}"] if unused and run.ok else []
+    broken = ", ".join(sorted({v.property for v in res.violations})) or "no"
+    summary = (f"{res.distinct_states:,} states, {res.transitions:,} edges, every edge a "
+               f"ledger step or stutter; {broken} violations")
+    if not run.ok:
+        summary = (f"{res.distinct_states:,} states, {res.transitions:,} edges; "
+                   f"{broken} violated (see below)")
+    return CheckResult(
+        f"refinement: per-handle exploration at B0={b0}", "explore", run.ok, res.seconds,
+        summary,
+        {"b0": b0, "distinct_states": res.distinct_states, "transitions": res.transitions,
+         "depth": res.depth, "terminal_states": res.deadlocks,
+         "per_transition": per_transition, "per_operation": dict(run.edges.per_operation),
+         "ledger_states_covered": len(run.edges.ledger_states),
+         "violations": [v.property for v in res.violations]},
+        details, notes,
+    )

@@ -1,0 +1,164 @@
+"""CrossHair finds seeded rounding bugs in impl's charge and reservation formulas
+(issue 4, item 5), with a concrete counterexample that fails again when replayed
+without CrossHair and passes on the real impl.
+
+The bugs are monkeypatched into impl's modules; the contracts call impl through its
+module objects and CrossHair runs in this process, so the patch is what it checks.
+One test also seeds a bug through the ``crosshair`` CLI (a plugin file executed
+before the analysis), in a subprocess.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+import impl.pricing
+from impl.budget import Budget
+from proofs import contracts
+from proofs.crosshair_check import ContractResult, check, check_contracts, replay
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 3.0  # per condition; every bug below is found in well under a second
+
+
+def reservation_rounded_down(i: int, o: int, rates: impl.pricing.Rates) -> int:
+    """Seeded bug: the reservation floors the exact cost (SPEC.md: it must round up)."""
+    return (i * rates.in_num + o * rates.out_num) // rates.den
+
+
+def charge_rounded_per_side(i: int, o: int, rates: impl.pricing.Rates) -> int:
+    """Seeded bug: the charge rounds input and output up separately, then adds."""
+    return -(-(i * rates.in_num) // rates.den) + -(-(o * rates.out_num) // rates.den)
+
+
+def cost_rounded_to_nearest(i: int, o: int, in_num: int, out_num: int, den: int) -> int:
+    """Seeded bug in the shared core: round half up instead of ceiling."""
+    return (2 * (i * in_num + o * out_num) + den) // (2 * den)
+
+
+def charge_uc_rounded_down(usage: object, rates: impl.pricing.Rates) -> int:
+    """Seeded bug: ``charge_uc`` floors, under-reporting the charge."""
+    i, o = impl.pricing.usage_tokens(usage)
+    return (i * rates.in_num + o * rates.out_num) // rates.den
+
+
+def found(results: Sequence[ContractResult]) -> dict[str, ContractResult]:
+    return {r.function: r for r in results if r.status == "counterexample"}
+
+
+def assert_genuine(fn: contracts.Contract, r: ContractResult,
+                   undo: Callable[[], None]) -> None:
+    """The counterexample fails when replayed on the buggy impl, passes on the real one."""
+    assert r.call is not None and r.call.startswith(fn.__name__ + "("), r
+    assert r.replayed is not None and r.replayed.startswith("post:"), r
+    assert replay(fn, r.call) == r.replayed
+    undo()
+    assert replay(fn, r.call) is None, f"{r.call} also fails on the real impl"
+
+
+def test_reservation_rounded_down_breaks_proposition1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charge rounds up, reservation rounds down: Proposition 1 fails (charge > r)."""
+    monkeypatch.setattr(impl.pricing, "reservation_from_tokens", reservation_rounded_down)
+    fns: list[contracts.Contract] = [
+        contracts.proposition1_tokens, contracts.proposition1_price_points,
+        contracts.reservation_rounds_up]
+    hits = found(check_contracts(fns, TIMEOUT))
+    assert set(hits) == {f.__name__ for f in fns}
+    for fn in fns[:2]:
+        assert "(which returns False)" in (hits[fn.__name__].counterexample or "")
+    for fn in fns:
+        assert_genuine(fn, hits[fn.__name__], monkeypatch.undo)
+        monkeypatch.setattr(impl.pricing, "reservation_from_tokens",
+                            reservation_rounded_down)
+
+
+def test_charge_rounded_per_side_breaks_proposition1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ceil(a) + ceil(b) can exceed ceil(a + b): billed == estimated still overshoots."""
+    monkeypatch.setattr(impl.pricing, "charge_from_tokens", charge_rounded_per_side)
+    fns: list[contracts.Contract] = [
+        contracts.proposition1_tokens, contracts.proposition1_price_points,
+        contracts.charge_rounds_up]
+    hits = found(check_contracts(fns, TIMEOUT))
+    assert set(hits) == {f.__name__ for f in fns}
+    for fn in fns:
+        assert_genuine(fn, hits[fn.__name__], monkeypatch.undo)
+        monkeypatch.setattr(impl.pricing, "charge_from_tokens", charge_rounded_per_side)
+
+
+def test_round_to_nearest_in_the_core_is_caught_by_the_rounding_contracts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rounding both sides to nearest keeps Proposition 1 (the same monotone rounding on
+    both sides) but under-reports charges: the rounds-up contracts catch it."""
+    monkeypatch.setattr(impl.pricing, "cost_uc_ceil", cost_rounded_to_nearest)
+    fns: list[contracts.Contract] = [contracts.cost_ceil_exact, contracts.charge_rounds_up,
+           contracts.reservation_rounds_up, contracts.usage_openai_names,
+           contracts.proposition1_tokens]
+    results = {r.function: r for r in check_contracts(fns, TIMEOUT)}
+    assert results["proposition1_tokens"].status == "confirmed"
+    hits = found(list(results.values()))
+    assert set(hits) == {f.__name__ for f in fns[:4]}
+    for fn in fns[:4]:
+        assert_genuine(fn, hits[fn.__name__], monkeypatch.undo)
+        monkeypatch.setattr(impl.pricing, "cost_uc_ceil", cost_rounded_to_nearest)
+
+
+def test_charge_uc_rounded_down_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(impl.pricing, "charge_uc", charge_uc_rounded_down)
+    (r,) = check_contracts([contracts.usage_openai_names], TIMEOUT)
+    assert r.status == "counterexample"
+    assert_genuine(contracts.usage_openai_names, r, monkeypatch.undo)
+
+
+def test_a_lost_unit_in_split_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger contracts are not vacuous: a split that loses 1 uc is refuted."""
+    real_split = Budget.split
+
+    def lossy_split(self: Budget, a: int) -> tuple[Budget, Budget]:
+        x, y = real_split(self, a)
+        if y.available > 0:
+            y, _lost = real_split(y, y.available - 1)
+        return x, y
+
+    monkeypatch.setattr(Budget, "split", lossy_split)
+    (r,) = check_contracts([contracts.split_amounts], TIMEOUT)
+    assert r.status == "counterexample"
+    assert_genuine(contracts.split_amounts, r, monkeypatch.undo)
+
+
+def test_the_check_result_fails_and_shows_the_counterexample(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``python -m model.check --only crosshair`` would print for the bug."""
+    monkeypatch.setattr(impl.pricing, "reservation_from_tokens", reservation_rounded_down)
+    (res,) = check(per_condition_timeout=TIMEOUT,
+                   contracts=[contracts.proposition1_tokens, contracts.split_amounts])
+    assert not res.ok
+    assert res.figures["passed"] == 1 and res.figures["functions"] == 2
+    (bad,) = [r for r in res.figures["results"] if r["status"] == "counterexample"]
+    assert bad["function"] == "proposition1_tokens"
+    assert bad["counterexample"].startswith("proposition1_tokens(")
+    assert bad["replayed"] == "post: __return__ is false (returned False)"
+    text = "\n".join(res.details)
+    assert "counterexample: proposition1_tokens(" in text and "replayed: post:" in text
+
+
+def test_the_crosshair_cli_finds_a_bug_seeded_by_a_plugin_file(tmp_path: Path) -> None:
+    """The same bug through ``python -m crosshair check`` in a subprocess: a plugin file
+    (executed by CrossHair before the analysis) swaps in the flooring reservation."""
+    plugin = tmp_path / "seed_floor_reservation.py"
+    plugin.write_text(
+        "import impl.pricing\n"
+        "def _floor(i, o, rates):\n"
+        "    return (i * rates.in_num + o * rates.out_num) // rates.den\n"
+        "impl.pricing.reservation_from_tokens = _floor\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "crosshair", "check", "proofs.contracts.proposition1_tokens",
+         "--per_condition_timeout", "10", "--extra_plugin", str(plugin)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "false when calling proposition1_tokens(" in proc.stdout, proc.stdout
+    assert "(which returns False)" in proc.stdout
