@@ -182,7 +182,7 @@ def exploration_check(
         summary = (f"{res.distinct_states:,} states, {res.transitions:,} edges; "
                    f"{broken} violated (see below)")
     return CheckResult(
-        f"refinement: per-handle exploration at B0={b0}", "explore", run.ok, res.seconds,
+        f"refinement: handles explored at B0={b0}", "explore", run.ok, res.seconds,
         summary,
         {"b0": b0, "distinct_states": res.distinct_states, "transitions": res.transitions,
          "depth": res.depth, "terminal_states": res.deadlocks,

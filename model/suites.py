@@ -39,7 +39,12 @@ class Suite:
 def run_proofs(opts: Options) -> list[CheckResult]:
     import proofs
 
-    return proofs.check_spec(opts.spec, progress=opts.progress)
+    results = proofs.check_spec(opts.spec, progress=opts.progress)
+    if opts.builtin_spec:  # Proposition 1 is about impl's pricing, not about a user's spec
+        from proofs.proposition1 import CHECK_NAME, check
+
+        results.append(timed(CHECK_NAME, "proof", lambda: check(progress=opts.progress)))
+    return results
 
 
 def run_explore(opts: Options) -> list[CheckResult]:
@@ -61,7 +66,7 @@ def run_refinement(opts: Options) -> list[CheckResult]:
     b0 = cli_b0(opts.b0)
     return [
         timed(CHECK_NAME, "proof", lambda: refinement_check(progress=opts.progress)),
-        timed(f"refinement: per-handle exploration at B0={b0}", "explore",
+        timed(f"refinement: handles explored at B0={b0}", "explore",
               lambda: exploration_check(b0, progress=opts.progress)),
     ]
 
@@ -76,7 +81,8 @@ SUITES: dict[str, Suite] = {
     s.name: s
     for s in (
         Suite("proofs", "Z3: Init and every transition preserve every invariant, for any B0; "
-              "every transition can fire", run_proofs),
+              "every transition can fire; paper Proposition 1 (charge <= reservation) for "
+              "all token counts and rates", run_proofs),
         Suite("explore", "explicit-state BFS of every reachable state at --b0, invariants "
               "checked in each, deadlocks reported", run_explore),
         Suite("mutants", "self-check: each built-in buggy copy of the ledger spec must be "

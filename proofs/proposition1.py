@@ -57,7 +57,7 @@ Status = Literal["proved", "failed", "unknown"]
 #: Default time limit of one obligation (seconds); each takes milliseconds.
 DEFAULT_TIMEOUT = 10.0
 
-CHECK_NAME = "proofs: paper Proposition 1 (impl pricing formula, all tokens and rates)"
+CHECK_NAME = "proofs: Proposition 1 (impl pricing)"
 
 #: A pricing formula as Z3 terms: ``(input_tokens, output_tokens, in_num, out_num,
 #: den) -> cost in uc``.
@@ -326,9 +326,10 @@ def check(progress: Progress | None = None, timeout: float = DEFAULT_TIMEOUT) ->
                f"rates, premises satisfiable, {refuted} broken variants refuted")
     if failed:
         summary += f"; {len(failed)} failed (see below)"
-    notes = [line for r in results if r.ok and r.kind != "theorem"
-             for line in format_result(r)]
+    # failures first; the witnesses and refuted variants are shown with -v
     details = [line for r in failed for line in format_result(r)]
+    details += [line for r in results if r.ok and r.kind != "theorem"
+                for line in format_result(r)]
     return CheckResult(
         name=CHECK_NAME,
         kind="proof",
@@ -346,5 +347,4 @@ def check(progress: Progress | None = None, timeout: float = DEFAULT_TIMEOUT) ->
             ],
         },
         details=details,
-        notes=notes,
     )

@@ -37,7 +37,7 @@ from proofs.obligations import DEFAULT_TIMEOUT, MINIMISE_TIMEOUT, Status
 from spec.ledger import LEDGER
 
 #: The CLI name of the proof check.
-CHECK_NAME = "refinement: per-handle model refines ledger (Z3, any number of handles)"
+CHECK_NAME = "refinement: handles refine ledger (Z3)"
 
 _REST = ("rest_live", "rest_receipts", "rest_refunds",
          "total_charged", "total_unrecoverable", "total_released")

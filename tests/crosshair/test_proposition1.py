@@ -30,7 +30,7 @@ def test_check_proves_every_obligation() -> None:
     assert kinds.count("theorem") == 4 and kinds.count("nonvacuous") == 1
     assert kinds.count("refutes") == 5
     assert res.seconds < 10
-    assert any("refuted as expected" in note for note in res.notes)
+    assert any("refuted as expected" in note for note in res.details)
 
 
 def test_proposition1_holds_for_impl_formula() -> None:

@@ -17,11 +17,10 @@ def test_refinement_suite_reports_proof_and_exploration(
     assert doc["ok"] is True
     proof, bfs = doc["checks"]
     assert proof["kind"] == "proof"
-    assert proof["name"] == ("refinement: per-handle model refines ledger "
-                             "(Z3, any number of handles)")
+    assert proof["name"] == "refinement: handles refine ledger (Z3)"
     assert proof["obligations"] == proof["proved"] > 0
     assert bfs["kind"] == "explore"
-    assert bfs["name"] == "refinement: per-handle exploration at B0=6"
+    assert bfs["name"] == "refinement: handles explored at B0=6"
     assert bfs["b0"] == 6  # the default --b0 is 5: the suite explores at least 6
     assert bfs["distinct_states"] > 0 and bfs["transitions"] > 0
     assert sum(bfs["per_transition"].values()) == bfs["transitions"]
