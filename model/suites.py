@@ -54,9 +54,10 @@ def run_explore(opts: Options) -> list[CheckResult]:
 
 
 def run_mutants(opts: Options) -> list[CheckResult]:
-    from model.mutants import mutant_checks
+    from model.mutants import handle_mutant_checks, mutant_checks
 
-    return mutant_checks(opts.b0, progress=opts.progress)
+    return (mutant_checks(opts.b0, progress=opts.progress)
+            + handle_mutant_checks(progress=opts.progress))
 
 
 def run_refinement(opts: Options) -> list[CheckResult]:
@@ -86,7 +87,8 @@ SUITES: dict[str, Suite] = {
         Suite("explore", "explicit-state BFS of every reachable state at --b0, invariants "
               "checked in each, deadlocks reported", run_explore),
         Suite("mutants", "self-check: each built-in buggy copy of the ledger spec must be "
-              "caught by both Z3 and the model checker", run_mutants, default=False,
+              "caught by both Z3 and the model checker, and each seeded bug of the "
+              "per-handle model by both refinement checks", run_mutants, default=False,
               ledger_only=True),
         Suite("refinement", "the per-handle model of the library refines the ledger: Z3 per "
               "operation with any number of other handles, and every edge explored at "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,8 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def test_default_run_proves_and_explores(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "--only", "proofs,explore"]) == 0
     out = capsys.readouterr().out
-    assert "proofs: ledger (unbounded B0)  PASS" in out
+    assert re.search(r"proofs: ledger \(unbounded B0\) +PASS", out)
+    assert re.search(r"proofs: Proposition 1 \(impl pricing\) +PASS", out)
     assert "252 states" in out and "all passed" in out
 
 
@@ -38,8 +40,9 @@ def test_json_b0_20_reports_53130_states(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_json_proof_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "--only", "proofs", "--json"]) == 0
-    (check,) = json.loads(capsys.readouterr().out)["checks"]
-    assert check["kind"] == "proof" and check["obligations"] == check["proved"] == 35
+    ledger, prop1 = json.loads(capsys.readouterr().out)["checks"]
+    assert ledger["kind"] == "proof" and ledger["obligations"] == ledger["proved"] == 35
+    assert prop1["kind"] == "proof" and prop1["obligations"] == prop1["proved"] > 0
 
 
 def test_mutants_are_all_killed_by_both(capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +111,19 @@ def test_readme_networkx_example_runs(capsys: pytest.CaptureFixture[str]) -> Non
     (block,) = python_blocks_containing("state_graph(LEDGER, 3)")
     exec(compile(block, "README.md", "exec"), {})
     assert "['spend_success(r=3, c=3)']" in capsys.readouterr().out
+
+
+def test_a_surviving_handle_mutant_fails_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import model.handle_mutants as hm
+    import model.mutants as mm
+    from model.handles import OPERATIONS
+
+    correct = hm.HandleMutant("no_bug", "split", "the unmodified table", OPERATIONS)
+    monkeypatch.setattr(mm, "MUTANTS", ())
+    monkeypatch.setattr(hm, "HANDLE_MUTANTS", (correct,))
+    assert main(["-q", "--mutants", "--json"]) == 1
+    (check,) = json.loads(capsys.readouterr().out)["checks"]
+    assert check["name"] == "handle mutant no_bug" and not check["ok"]
+    assert not check["killed_by_z3"] and not check["killed_by_model_checker"]
