@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 from model.report import CheckResult, Progress
 from proofs.obligations import Counterexample, ObligationResult, ProofRun
+from proofs.outcomes import format_outcome
 
 
 def _state(values: Mapping[str, int]) -> str:
@@ -48,17 +49,10 @@ def format_counterexample(cex: Counterexample) -> list[str]:
 
 def format_result(result: ObligationResult) -> list[str]:
     """One obligation as lines: ``proved ...`` or ``FAILED ...`` plus the evidence."""
-    if result.ok:
-        return [f"proved {result.name} ({result.seconds:.3f} s)"]
-    head = f"FAILED {result.name}"
-    if result.status != "violated":
-        head += f" [{result.status}]"
-    lines = [head]
-    if result.counterexample is not None:
-        lines.extend(format_counterexample(result.counterexample))
-    if result.message:
-        lines.append(f"  {result.message}")
-    return lines
+    return format_outcome(
+        result,
+        lambda r: format_counterexample(r.counterexample) if r.counterexample else [],
+    )
 
 
 def one_line(result: ObligationResult) -> str:

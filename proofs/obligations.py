@@ -29,11 +29,12 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import z3
 
+from proofs.outcomes import Run
 from spec.format import Spec, SpecError, Transition
 
 Kind = Literal["init", "step", "nonvacuous"]
@@ -95,27 +96,10 @@ class ObligationResult:
 
 
 @dataclass
-class ProofRun:
+class ProofRun(Run[ObligationResult]):
     """Every obligation of one spec, in a fixed order: init, step, nonvacuous."""
 
-    spec_name: str
-    results: list[ObligationResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True exactly when every obligation is proved."""
-        return all(r.ok for r in self.results)
-
-    @property
-    def proved(self) -> int:
-        """How many obligations are proved."""
-        return sum(1 for r in self.results if r.ok)
-
-    @property
-    def failed(self) -> list[ObligationResult]:
-        """The obligations that are not proved, in order."""
-        return [r for r in self.results if not r.ok]
+    spec_name: str = ""
 
 
 def obligation_name(kind: Kind, transition: str | None, invariant: str | None) -> str:
@@ -316,7 +300,7 @@ def prove(
     solver = z3.Solver(ctx=ctx)
     solver.set("timeout", max(1, int(timeout * 1000)))
     total = count_obligations(spec)
-    run = ProofRun(spec.name)
+    run = ProofRun(spec_name=spec.name)
     for goal in _goals(spec, enc):
         result = _discharge(spec, enc, solver, goal, timeout, minimise)
         run.results.append(result)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import z3  # type: ignore[import-untyped, unused-ignore]
@@ -34,6 +34,7 @@ import z3  # type: ignore[import-untyped, unused-ignore]
 from model.handles import FIELD, OPERATIONS, Handles, Operation, abstraction, after, handle_ok
 from model.report import CheckResult, Progress
 from proofs.obligations import DEFAULT_TIMEOUT, MINIMISE_TIMEOUT, Status
+from proofs.outcomes import Run, format_outcome
 from spec.ledger import LEDGER
 
 #: The CLI name of the proof check.
@@ -84,27 +85,8 @@ class RefinementResult:
         return self.status == "proved"
 
 
-@dataclass
-class RefinementRun:
+class RefinementRun(Run[RefinementResult]):
     """One obligation per operation, in table order."""
-
-    results: list[RefinementResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True exactly when every obligation is proved."""
-        return all(r.ok for r in self.results)
-
-    @property
-    def proved(self) -> int:
-        """How many obligations are proved."""
-        return sum(1 for r in self.results if r.ok)
-
-    @property
-    def failed(self) -> list[RefinementResult]:
-        """The obligations that are not proved, in order."""
-        return [r for r in self.results if not r.ok]
 
 
 def obligation_name(op: Operation) -> str:
@@ -333,17 +315,10 @@ def format_counterexample(cex: RefinementCounterexample) -> list[str]:
 
 def format_result(result: RefinementResult) -> list[str]:
     """``proved ... (t s)``, or ``FAILED ...`` with the counterexample or message."""
-    if result.ok:
-        return [f"proved {result.name} ({result.seconds:.3f} s)"]
-    head = f"FAILED {result.name}"
-    if result.status != "violated":
-        head += f" [{result.status}]"
-    lines = [head]
-    if result.counterexample is not None:
-        lines += format_counterexample(result.counterexample)
-    if result.message:
-        lines.append(f"  {result.message}")
-    return lines
+    return format_outcome(
+        result,
+        lambda r: format_counterexample(r.counterexample) if r.counterexample else [],
+    )
 
 
 def one_line(result: RefinementResult) -> str:
