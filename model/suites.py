@@ -78,6 +78,12 @@ def run_crosshair(opts: Options) -> list[CheckResult]:
     return [timed(CHECK_NAME, "crosshair", lambda: check(progress=opts.progress)[0])]
 
 
+def run_interleavings(opts: Options) -> list[CheckResult]:
+    from model.interleave.checks import interleaving_checks
+
+    return interleaving_checks(progress=opts.progress)
+
+
 SUITES: dict[str, Suite] = {
     s.name: s
     for s in (
@@ -97,6 +103,10 @@ SUITES: dict[str, Suite] = {
               "Proposition 1, margins, split/merge/confirm/refund amounts; each function "
               "confirmed over all paths or searched for a counterexample within a "
               "per-condition time limit", run_crosshair, ledger_only=True),
+        Suite("interleavings", "every schedule of concurrent agents (OS threads and asyncio "
+              "tasks) on the real impl: the forgetful-operator race (paper 4.3, Table VI), "
+              "Loom's three scenarios, pool contention, a shared handle; ledger invariants "
+              "after every step", run_interleavings, ledger_only=True),
     )
 }
 

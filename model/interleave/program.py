@@ -10,8 +10,13 @@ An instance offers:
 * ``tasks``: the concurrent tasks, OS threads or asyncio coroutines (:class:`Task`);
 * ``check_step()``: an invariant checked after every step (``None`` = holds);
 * ``fingerprint()``: a hashable summary of everything in the instance that can still
-  influence the run (shared state, and task-local state that the tasks' program
-  counters do not determine), or ``None`` to switch state caching off for this state;
+  influence the run and that the explorer cannot see for itself, or ``None`` to switch
+  state caching off for this state.  The explorer already keys every task's stack,
+  instruction, step count, pending operation and the simple values (ints, strings,
+  bools, floats, None, tuples of those) of its live locals; the fingerprint must add
+  the shared state (ledgers, counters) and what tasks hold inside objects (the amount
+  of a budget handle kept in a local, for instance).  An incomplete fingerprint makes
+  state caching unsound, so scenario tests compare it with brute force;
 * ``finish(outcomes)``: the end-of-run assertions and the measures to aggregate.
 """
 
