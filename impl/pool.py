@@ -25,7 +25,7 @@ from __future__ import annotations
 from impl.budget import _reasoning_total
 from impl.errors import AMOUNT_LIMIT, InsufficientBudget, amount_error, charge_error, consumed
 from impl.ledger import Book
-from impl.receipts import StreamBase, Ticket, new_stream, new_ticket
+from impl.receipts import ReasoningParts, StreamBase, Ticket, new_stream, new_ticket
 
 _LIMIT = AMOUNT_LIMIT
 
@@ -85,7 +85,7 @@ class Reservation(Ticket):
                 pool._emit("refund_to", {"a": r})
 
 
-class ReasoningReservation(Reservation):
+class ReasoningReservation(ReasoningParts, Reservation):
     """A pool reservation adding a reasoning-token allowance (paper section 6.8).
 
     ``amount == visible + reasoning``; one ``reserve(visible + reasoning)`` step; it
@@ -93,23 +93,6 @@ class ReasoningReservation(Reservation):
     """
 
     __slots__ = ("_reasoning", "_visible")
-
-    _visible: int
-    _reasoning: int
-
-    @property
-    def visible(self) -> int:
-        """The part of ``amount`` reserved for the visible call (uc)."""
-        if not self._live:
-            raise consumed(type(self).__name__, "visible")
-        return self._visible
-
-    @property
-    def reasoning(self) -> int:
-        """The part of ``amount`` reserved for hidden reasoning tokens (uc)."""
-        if not self._live:
-            raise consumed(type(self).__name__, "reasoning")
-        return self._reasoning
 
 
 class StreamReservation(StreamBase):

@@ -150,18 +150,13 @@ class Receipt(Ticket):
         return new_refund(book, rest)
 
 
-class ReasoningReceipt(Receipt):
-    """A receipt whose amount adds a reasoning-token allowance (paper section 6.8).
+class ReasoningParts:
+    """The two parts of a reasoning reservation, readable while it is unresolved
+    (shared by :class:`ReasoningReceipt` and :class:`impl.pool.ReasoningReservation`)."""
 
-    ``amount == visible + reasoning``: the visible-output estimate plus an allowance
-    for hidden reasoning tokens that reasoning models bill as output. It is one
-    ``reserve(visible + reasoning)`` step and resolves exactly like a :class:`Receipt`
-    (``confirm_with_refund(r, actual)`` with ``actual`` including reasoning tokens, or
-    ``forfeit(r)``).
-    """
+    __slots__ = ()
 
-    __slots__ = ("_reasoning", "_visible")
-
+    _live: bool
     _visible: int
     _reasoning: int
 
@@ -178,6 +173,19 @@ class ReasoningReceipt(Receipt):
         if not self._live:
             raise consumed(type(self).__name__, "reasoning")
         return self._reasoning
+
+
+class ReasoningReceipt(ReasoningParts, Receipt):
+    """A receipt whose amount adds a reasoning-token allowance (paper section 6.8).
+
+    ``amount == visible + reasoning``: the visible-output estimate plus an allowance
+    for hidden reasoning tokens that reasoning models bill as output. It is one
+    ``reserve(visible + reasoning)`` step and resolves exactly like a :class:`Receipt`
+    (``confirm_with_refund(r, actual)`` with ``actual`` including reasoning tokens, or
+    ``forfeit(r)``).
+    """
+
+    __slots__ = ("_reasoning", "_visible")
 
 
 class Refund(Affine):
