@@ -264,6 +264,7 @@ class Budget(Affine):
         if type(other) is not Budget:
             raise BudgetTypeError(
                 f"merge: expected a Budget, got {type(other).__name__}")
+        _require_made_by_session(other, "merge")
         if other is self:
             raise AffineViolation(
                 "merge: a budget cannot be merged with itself (that would count its "
@@ -303,6 +304,7 @@ class Budget(Affine):
 
     def _absorb_refund(self, refund: Refund) -> Budget:
         """``refund.apply_to(self)``: ``refund_to(a)``; consumes both (see Refund)."""
+        _require_made_by_session(self, "apply_to")
         s = self._session
         if refund._book is not s:
             if not self._live:
@@ -355,3 +357,11 @@ def _reasoning_total(visible: int, reasoning: int) -> int:
         raise amount_error(op, "visible + reasoning", total)
     return total
 
+
+def _require_made_by_session(budget: Budget, op: str) -> None:
+    """A blank ``Budget()`` (not made by a Session) passed as an argument gets a
+    library error, not an ``AttributeError`` from deep inside the operation."""
+    if getattr(budget, "_session", None) is None:
+        raise BudgetTypeError(
+            f"{op}: that Budget was not made by a Session (Budget() is blank and holds "
+            f"nothing); pass a budget from Session.take(), split, spend or reserve")

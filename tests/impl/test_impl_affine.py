@@ -300,3 +300,16 @@ def test_reasoning_amounts_validated() -> None:
     with pytest.raises(impl.InvalidAmount):
         impl.BudgetPool(10).reserve_with_reasoning(-1, 3)
     assert b.available == 10
+
+
+def test_a_blank_budget_as_argument_gets_a_library_error_and_changes_nothing() -> None:
+    s = impl.Session(10)
+    b, rc = s.take().reserve(4)
+    rf = rc.confirm(1)
+    before = s.ledger()
+    for call in (lambda: rf.apply_to(impl.Budget()), lambda: b.merge(impl.Budget())):
+        with pytest.raises(impl.BudgetTypeError, match="not made by a Session") as info:
+            call()
+        assert isinstance(info.value, TypeError)
+    assert s.ledger() == before
+    assert rf.apply_to(b).available == 9  # both still usable
