@@ -264,13 +264,16 @@ class Budget(Affine):
         if type(other) is not Budget:
             raise BudgetTypeError(
                 f"merge: expected a Budget, got {type(other).__name__}")
-        _require_made_by_session(other, "merge")
         if other is self:
             raise AffineViolation(
                 "merge: a budget cannot be merged with itself (that would count its "
                 "money twice); merge it with a different budget of the same session")
         s = self._session
-        if other._session is not s:
+        try:
+            theirs = other._session
+        except AttributeError:  # only a blank Budget() lacks it: no cost on the normal path
+            raise _blank("merge") from None
+        if theirs is not s:
             raise SessionMismatch(
                 f"merge refused: the budgets belong to different sessions (caps "
                 f"{s._cap} and {other._session._cap} uc); each session is its own "
@@ -304,8 +307,10 @@ class Budget(Affine):
 
     def _absorb_refund(self, refund: Refund) -> Budget:
         """``refund.apply_to(self)``: ``refund_to(a)``; consumes both (see Refund)."""
-        _require_made_by_session(self, "apply_to")
-        s = self._session
+        try:
+            s = self._session
+        except AttributeError:  # a blank Budget() given to Refund.apply_to
+            raise _blank("apply_to") from None
         if refund._book is not s:
             if not self._live:
                 raise consumed("Budget", "apply_to (argument)")
@@ -358,10 +363,8 @@ def _reasoning_total(visible: int, reasoning: int) -> int:
     return total
 
 
-def _require_made_by_session(budget: Budget, op: str) -> None:
-    """A blank ``Budget()`` (not made by a Session) passed as an argument gets a
-    library error, not an ``AttributeError`` from deep inside the operation."""
-    if getattr(budget, "_session", None) is None:
-        raise BudgetTypeError(
-            f"{op}: that Budget was not made by a Session (Budget() is blank and holds "
-            f"nothing); pass a budget from Session.take(), split, spend or reserve")
+def _blank(op: str) -> BudgetTypeError:
+    """The error for a blank ``Budget()`` (not made by a Session) passed as an argument."""
+    return BudgetTypeError(
+        f"{op}: that Budget was not made by a Session (Budget() is blank and holds "
+        f"nothing); pass a budget from Session.take(), split, spend or reserve")
