@@ -15,6 +15,9 @@ See the docstrings of :class:`Budget`, :class:`BudgetPool`, :mod:`impl.pricing` 
 workbench's ``spec``, ``model`` or ``proofs``.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+
 from impl.budget import Budget
 from impl.errors import (
     AffineViolation,
@@ -42,6 +45,11 @@ from impl.pricing import (
 )
 from impl.receipts import ReasoningReceipt, Receipt, Refund, StreamReceipt
 from impl.session import Session
+
+try:
+    __version__: str = _dist_version("token-budgets-workbench")
+except PackageNotFoundError:  # a source tree used without installing the project
+    __version__ = "0+unknown"
 
 __all__ = [
     "FIELDS",
