@@ -20,7 +20,8 @@ import json
 import time
 from typing import Any
 
-from model.interleave.checks import Case, cases, run_case
+from model.cli.interleavings import run_case
+from model.interleave.cases import Case, cases
 from model.interleave.search import explore
 
 QUICK = ("forgetful_operator A cap=60", "forgetful_operator E cap=60",

@@ -17,33 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.checker import Exploration, explore
-from model.handles import (
-    OPERATIONS,
-    Action,
-    Handles,
-    HandlesModel,
-    Operation,
-    abstraction,
-    describe,
-    show,
-)
-from model.report import CheckResult, Progress
+from model.checker import Exploration, Progress, explore
+from model.handles import Action, HandlesModel, describe
 from spec.concrete import GuardFalse, step
+from spec.handles import OPERATIONS, Handles, Operation, abstraction
 from spec.ledger import LEDGER
 
 #: The name of the edge property in traces and reports.
 REFINES = "RefinesLedger"
-#: The CLI explores at least at ``MIN_B0`` (issue 4 asks for B0 = 6) and at most at
-#: ``MAX_B0`` (B0 = 6 takes about 2.5 s, B0 = 7 about 7.5 s, on the 2-core machine).
-MIN_B0, MAX_B0 = 6, 7
-
-
-def cli_b0(requested: int) -> int:
-    """The cap the CLI explores at: ``requested`` clamped to ``MIN_B0..MAX_B0``."""
-    return min(max(MIN_B0, requested), MAX_B0)
-
-
 def _ledger(s: object) -> str:
     return " ".join(f"{k}={v}" for k, v in s._asdict().items())  # type: ignore[attr-defined]
 
@@ -150,44 +131,3 @@ def explore_refinement(
     edges = EdgeRefinement(model.abstract)
     res = explore(model, max_states=max_states, progress=progress, check_edge=edges)
     return RefinementExploration(b0, res, edges)
-
-
-def exploration_check(
-    b0: int, operations: Sequence[Operation] = OPERATIONS, *, progress: Progress | None = None
-) -> CheckResult:
-    """The exploration as a report row (kind ``explore``).
-
-    Figures: ``b0``, ``distinct_states``, ``transitions`` (edges), ``depth``,
-    ``terminal_states``, ``per_transition`` (edges per claimed spec transition or
-    ``stutter``), ``per_operation``, ``ledger_states_covered`` (distinct abstractions
-    of the visited states: ``C(b0 + 5, 5)`` when the values reach every ledger state),
-    ``violations`` (property names).
-    """
-    run = explore_refinement(b0, operations, progress=progress)
-    res = run.exploration
-    per_transition = {t.name: run.edges.per_transition.get(t.name, 0)
-                      for t in LEDGER.transitions}
-    per_transition["stutter"] = run.edges.per_transition.get("stutter", 0)
-    details: list[str] = []
-    for v in res.violations:
-        details += v.render(show)
-        if v.property == REFINES and run.edges.failures:
-            details += run.edges.failures[0].reason
-    unused = [t for t, n in per_transition.items() if n == 0]
-    notes = [f"no edge claims {', '.join(unused)} at B0={b0}"] if unused and run.ok else []
-    broken = ", ".join(sorted({v.property for v in res.violations})) or "no"
-    summary = (f"{res.distinct_states:,} states, {res.transitions:,} edges, every edge a "
-               f"ledger step or stutter; {broken} violations")
-    if not run.ok:
-        summary = (f"{res.distinct_states:,} states, {res.transitions:,} edges; "
-                   f"{broken} violated (see below)")
-    return CheckResult(
-        f"refinement: handles explored at B0={b0}", "explore", run.ok, res.seconds,
-        summary,
-        {"b0": b0, "distinct_states": res.distinct_states, "transitions": res.transitions,
-         "depth": res.depth, "terminal_states": res.deadlocks,
-         "per_transition": per_transition, "per_operation": dict(run.edges.per_operation),
-         "ledger_states_covered": len(run.edges.ledger_states),
-         "violations": [v.property for v in res.violations]},
-        details, notes,
-    )

@@ -1,4 +1,4 @@
-"""Proof runs for people and for the CLI: counterexamples as text, CheckResults.
+"""Proof runs for people: obligations and counterexamples as text.
 
 ``format_result`` prints one obligation the way a failing test would::
 
@@ -13,10 +13,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from model.report import CheckResult, Progress
-from proofs.obligations import Counterexample, ObligationResult, ProofRun
+from proofs.obligations import Counterexample, ObligationResult
 from proofs.outcomes import format_outcome
 
 
@@ -77,59 +76,3 @@ def one_line(result: ObligationResult) -> str:
         f"{result.name}: b0={cex.b0}, {_call(cex.transition, cex.params)} "
         f"moves {moves or 'nothing'}"
     )
-
-
-def check_name(spec_name: str) -> str:
-    """The CLI name of the proof check of a spec."""
-    return f"proofs: {spec_name} (unbounded B0)"
-
-
-def to_check_result(run: ProofRun) -> CheckResult:
-    """The proof run as one CLI check (kind ``proof``).
-
-    ``ok`` is true exactly when every obligation is proved.  Figures:
-    ``obligations``, ``proved``, ``failed`` (names), ``unknown`` (names of
-    obligations Z3 could not decide), ``obligation_times`` (name, kind, status,
-    seconds per obligation).  ``details`` holds every failing obligation's
-    counterexample or message.
-    """
-    n, proved = len(run.results), run.proved
-    failed = run.failed
-    summary = f"{proved}/{n} obligations proved, B0 symbolic"
-    if failed:
-        summary += f"; {len(failed)} failed (see below)"
-    details: list[str] = []
-    for r in failed:
-        details.extend(format_result(r))
-    return CheckResult(
-        name=check_name(run.spec_name),
-        kind="proof",
-        ok=run.ok,
-        seconds=run.seconds,
-        summary=summary,
-        figures={
-            "obligations": n,
-            "proved": proved,
-            "failed": [r.name for r in failed],
-            "unknown": [r.name for r in run.results if r.status == "unknown"],
-            "obligation_times": [
-                {"name": r.name, "kind": r.kind, "status": r.status,
-                 "seconds": round(r.seconds, 6)}
-                for r in run.results
-            ],
-        },
-        details=details,
-    )
-
-
-def progress_reporter(
-    progress: Progress | None, spec_name: str
-) -> Callable[[int, int, ObligationResult], None] | None:
-    """An ``on_result`` callback for :func:`proofs.obligations.prove` feeding ``progress``."""
-    if progress is None:
-        return None
-
-    def on_result(i: int, total: int, r: ObligationResult) -> None:
-        progress(f"proofs {spec_name} [{i}/{total}] {r.name}: {r.status} ({r.seconds:.3f} s)")
-
-    return on_result

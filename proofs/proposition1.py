@@ -49,15 +49,11 @@ from typing import Any, Literal
 
 import z3
 
-from model.report import CheckResult, Progress
-
 Kind = Literal["theorem", "nonvacuous", "refutes"]
 Status = Literal["proved", "failed", "unknown"]
 
 #: Default time limit of one obligation (seconds); each takes milliseconds.
 DEFAULT_TIMEOUT = 10.0
-
-CHECK_NAME = "proofs: Proposition 1 (impl pricing)"
 
 #: A pricing formula as Z3 terms: ``(input_tokens, output_tokens, in_num, out_num,
 #: den) -> cost in uc``.
@@ -299,52 +295,3 @@ def format_result(r: Result) -> list[str]:
         label = "witness" if r.kind == "nonvacuous" else "counterexample"
         lines.append(f"  {label}: " + " ".join(f"{k}={v}" for k, v in r.witness.items()))
     return lines
-
-
-def check(progress: Progress | None = None, timeout: float = DEFAULT_TIMEOUT) -> CheckResult:
-    """Proposition 1 as one CLI check (kind ``proof``): ``ok`` when every obligation
-    came out as required (theorems proved, premises satisfiable, variants refuted).
-
-    Figures: ``obligations``, ``proved``, ``failed`` (names) and ``results`` (name,
-    kind, status, seconds, witness per obligation). Notes show the refuted variants'
-    counterexamples; details show what failed.
-    """
-
-    def on_result(i: int, total: int, r: Result) -> None:
-        if progress is not None:
-            progress(f"proposition 1 [{i}/{total}] {r.name}: {verdict(r)} ({r.seconds:.3f} s)")
-
-    t0 = time.perf_counter()
-    results = prove_all(timeout, on_result)
-    seconds = time.perf_counter() - t0
-    n = len(results)
-    proved = sum(1 for r in results if r.ok)
-    failed = [r for r in results if not r.ok]
-    theorems = sum(1 for r in results if r.kind == "theorem")
-    refuted = sum(1 for r in results if r.kind == "refutes" and r.ok)
-    summary = (f"{proved}/{n} obligations: {theorems} theorems over all token counts and "
-               f"rates, premises satisfiable, {refuted} broken variants refuted")
-    if failed:
-        summary += f"; {len(failed)} failed (see below)"
-    # failures first; the witnesses and refuted variants are shown with -v
-    details = [line for r in failed for line in format_result(r)]
-    details += [line for r in results if r.ok and r.kind != "theorem"
-                for line in format_result(r)]
-    return CheckResult(
-        name=CHECK_NAME,
-        kind="proof",
-        ok=not failed,
-        seconds=seconds,
-        summary=summary,
-        figures={
-            "obligations": n,
-            "proved": proved,
-            "failed": [r.name for r in failed],
-            "results": [
-                {"name": r.name, "kind": r.kind, "status": r.status,
-                 "seconds": round(r.seconds, 6), "witness": r.witness}
-                for r in results
-            ],
-        },
-        details=details,
-    )

@@ -1,6 +1,6 @@
 """Z3: every library operation refines its claimed ledger step, for any session.
 
-For each entry ``op`` of :data:`model.handles.OPERATIONS` one obligation is proved
+For each entry ``op`` of :data:`spec.handles.OPERATIONS` one obligation is proved
 with every amount symbolic.  The session is the values ``op`` takes (explicit
 symbolic naturals, e.g. the budget ``h``) plus the rest of the session summarised by
 symbolic naturals ``rest_live``, ``rest_receipts``, ``rest_refunds`` (the sums of the
@@ -31,14 +31,10 @@ from typing import Any
 
 import z3  # type: ignore[import-untyped, unused-ignore]
 
-from model.handles import FIELD, OPERATIONS, Handles, Operation, abstraction, after, handle_ok
-from model.report import CheckResult, Progress
 from proofs.obligations import DEFAULT_TIMEOUT, MINIMISE_TIMEOUT, Status
 from proofs.outcomes import Run, format_outcome
+from spec.handles import FIELD, OPERATIONS, Handles, Operation, abstraction, after, handle_ok
 from spec.ledger import LEDGER
-
-#: The CLI name of the proof check.
-CHECK_NAME = "refinement: handles refine ledger (Z3)"
 
 _REST = ("rest_live", "rest_receipts", "rest_refunds",
          "total_charged", "total_unrecoverable", "total_released")
@@ -330,35 +326,3 @@ def one_line(result: RefinementResult) -> str:
         return f"{result.name}: {result.status}: {result.message}"
     own = ", ".join(f"{k}={v}" for k, v in {**cex.taken, **cex.params}.items())
     return f"{result.name}: {cex.operation}({own}) breaks {'; '.join(cex.broken)}"
-
-
-def to_check_result(run: RefinementRun) -> CheckResult:
-    """The run as one CLI check (kind ``proof``); figures as for the ledger proofs:
-    ``obligations``, ``proved``, ``failed``, ``unknown``, ``obligation_times``."""
-    n = len(run.results)
-    summary = f"{run.proved}/{n} obligations proved, amounts and other handles symbolic"
-    if run.failed:
-        summary += f"; {len(run.failed)} failed (see below)"
-    details = [line for r in run.failed for line in format_result(r)]
-    return CheckResult(
-        CHECK_NAME, "proof", run.ok, run.seconds, summary,
-        {"obligations": n, "proved": run.proved,
-         "failed": [r.name for r in run.failed],
-         "unknown": [r.name for r in run.results if r.status == "unknown"],
-         "obligation_times": [{"name": r.name, "status": r.status,
-                               "seconds": round(r.seconds, 6)} for r in run.results]},
-        details,
-    )
-
-
-def refinement_check(
-    operations: Sequence[Operation] = OPERATIONS, *, progress: Progress | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> CheckResult:
-    """Prove every operation's refinement obligation and report it as one CLI check."""
-
-    def on_result(i: int, total: int, r: RefinementResult) -> None:
-        if progress is not None:
-            progress(f"refinement [{i}/{total}] {r.name}: {r.status} ({r.seconds:.3f} s)")
-
-    return to_check_result(prove_refinement(operations, timeout=timeout, on_result=on_result))

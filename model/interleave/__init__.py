@@ -18,7 +18,7 @@ Modules, one job each:
 - :mod:`~model.interleave.api`: what task code calls (``point``, ``join``...);
 - :mod:`~model.interleave.search`: ``explore`` and ``replay``;
 - :mod:`~model.interleave.scenarios`: the budget scenarios (paper 4.3, Loom, pool);
-- :mod:`~model.interleave.checks`: the ``interleavings`` suite of ``model.check``.
+- :mod:`~model.interleave.cases`: the cases the ``interleavings`` check runs.
 """
 
 from model.interleave.api import ajoin, join, point

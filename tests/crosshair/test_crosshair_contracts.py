@@ -16,15 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from model.report import CheckResult
+from model.cli.crosshair import CHECK_NAME, check
+from model.cli.report import CheckResult
 from proofs import contracts
-from proofs.crosshair_check import (
-    CHECK_NAME,
-    ContractResult,
-    check,
-    postconditions,
-    replay,
-)
+from proofs.crosshair_check import ContractResult, postconditions, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,7 +127,7 @@ def test_the_contracts_file_checks_with_the_crosshair_cli_too() -> None:
 
 
 def test_model_check_only_crosshair_lists_the_suite() -> None:
-    from model.suites import SUITES
+    from model.cli.checks import CHECKS
 
-    suite = SUITES["crosshair"]
+    suite = CHECKS["crosshair"]
     assert suite.ledger_only and suite.default

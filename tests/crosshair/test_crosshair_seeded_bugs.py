@@ -19,8 +19,9 @@ import pytest
 
 import impl.pricing
 from impl.budget import Budget
+from model.cli.crosshair import check
 from proofs import contracts
-from proofs.crosshair_check import ContractResult, check, check_contracts, replay
+from proofs.crosshair_check import ContractResult, check_contracts, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 3.0  # per condition; every bug below is found in well under a second

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import impl.pricing
+from model.cli.proofs import PROPOSITION1, proposition1_check
 from proofs import proposition1 as p1
 
 nat = st.integers(min_value=0, max_value=10**12)
@@ -21,9 +22,9 @@ def as_int(s: str) -> int:
 
 def test_check_proves_every_obligation() -> None:
     lines: list[str] = []
-    res = p1.check(progress=lines.append)
+    res = proposition1_check(progress=lines.append)
     assert res.ok, "\n".join(res.details)
-    assert res.kind == "proof" and res.name == p1.CHECK_NAME
+    assert res.kind == "proof" and res.name == PROPOSITION1
     n = res.figures["obligations"]
     assert n == res.figures["proved"] == len(lines) == 10
     kinds = [r["kind"] for r in res.figures["results"]]

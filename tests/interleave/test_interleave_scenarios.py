@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from model.cli.interleavings import run_case
 from model.interleave import Exploration, Scenario, explore
-from model.interleave.checks import cases, expected_admitted, run_case
+from model.interleave.cases import cases, expected_admitted
 from model.interleave.scenarios import (
     CAPS,
     CONDITIONS,

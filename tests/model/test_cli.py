@@ -57,7 +57,7 @@ def test_mutants_are_all_killed_by_both(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_surviving_mutant_fails_the_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import model.mutants as mm
+    import model.cli.mutants as mm
     from spec import LEDGER
 
     monkeypatch.setattr(mm, "MUTANTS", (LEDGER,))  # the correct spec "survives"
@@ -116,13 +116,13 @@ def test_readme_networkx_example_runs(capsys: pytest.CaptureFixture[str]) -> Non
 def test_a_surviving_handle_mutant_fails_the_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import model.handle_mutants as hm
-    import model.mutants as mm
-    from model.handles import OPERATIONS
+    import model.cli.mutants as mm
+    from spec.handle_mutants import HandleMutant
+    from spec.handles import OPERATIONS
 
-    correct = hm.HandleMutant("no_bug", "split", "the unmodified table", OPERATIONS)
+    correct = HandleMutant("no_bug", "split", "the unmodified table", OPERATIONS)
     monkeypatch.setattr(mm, "MUTANTS", ())
-    monkeypatch.setattr(hm, "HANDLE_MUTANTS", (correct,))
+    monkeypatch.setattr(mm, "HANDLE_MUTANTS", (correct,))
     assert main(["-q", "--mutants", "--json"]) == 1
     (check,) = json.loads(capsys.readouterr().out)["checks"]
     assert check["name"] == "handle mutant no_bug" and not check["ok"]

@@ -7,6 +7,8 @@ import time
 import pytest
 
 import proofs
+from model.cli.mutants import kill
+from model.cli.proofs import spec_check
 from spec import LEDGER
 
 
@@ -46,7 +48,7 @@ def test_obligations_are_named_and_ordered(run: proofs.ProofRun) -> None:
 
 def test_check_spec_reports_one_proof_check() -> None:
     lines: list[str] = []
-    [check] = proofs.check_spec(LEDGER, progress=lines.append)
+    check = spec_check(LEDGER, progress=lines.append)
     assert check.ok
     assert check.kind == "proof"
     assert check.name == "proofs: ledger (unbounded B0)"
@@ -65,7 +67,7 @@ def test_check_spec_reports_one_proof_check() -> None:
 
 
 def test_ledger_survives_kill() -> None:
-    killed, why = proofs.kill(LEDGER)
+    killed, why = kill(LEDGER)
     assert not killed
     assert "35 obligations proved" in why
 

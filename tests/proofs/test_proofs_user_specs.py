@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import proofs
+from model.cli.mutants import kill
+from model.cli.proofs import spec_check
 from spec import Invariant, Spec, Transition, broken_invariants, enabled, step
 
 
@@ -31,7 +33,7 @@ def test_a_user_counter_spec_is_proved() -> None:
     run = proofs.prove(spec)
     assert len(run.results) == proofs.count_obligations(spec) == 2 + 3 * 2 + 3
     assert run.ok, "\n".join(line for r in run.failed for line in proofs.format_result(r))
-    [check] = proofs.check_spec(spec)
+    check = spec_check(spec)
     assert check.ok and check.name == "proofs: counter (unbounded B0)"
     assert check.summary == "11/11 obligations proved, B0 symbolic"
 
@@ -51,7 +53,7 @@ def test_a_broken_user_spec_gets_a_concrete_counterexample() -> None:
     assert broken_invariants(spec, pre, cex.b0) == []
     assert enabled(spec, pre, "move", 1)
     assert broken_invariants(spec, step(spec, pre, "move", 1), cex.b0) == ["Nat"]
-    killed, why = proofs.kill(spec)
+    killed, why = kill(spec)
     assert killed and why == "step move preserves Nat: b0=0, move(a=1) moves x 0 -> -1, y 0 -> 1"
 
 
@@ -66,10 +68,10 @@ def test_an_unsatisfiable_guard_fails_nonvacuity() -> None:
     [r] = run.failed
     assert r.status == "violated" and r.counterexample is None
     assert "never can never fire" in r.message
-    [check] = proofs.check_spec(spec)
+    check = spec_check(spec)
     assert not check.ok and check.figures["failed"] == ["nonvacuous never"]
     assert any("can never fire" in d for d in check.details)
-    assert proofs.kill(spec)[0]
+    assert kill(spec)[0]
 
 
 def test_a_guard_false_only_under_the_invariants_fails_nonvacuity() -> None:
@@ -112,9 +114,9 @@ def test_a_spec_that_is_not_carrier_neutral_is_an_error_not_a_crash() -> None:
     assert "expected a tuple of conjuncts" in by_name["nonvacuous bare"].message
     assert "unknown variable" in by_name["step typo preserves Nat"].message
     assert by_name["nonvacuous typo"].ok
-    [check] = proofs.check_spec(spec)
+    check = spec_check(spec)
     assert not check.ok
-    killed, why = proofs.kill(spec)
+    killed, why = kill(spec)
     assert not killed and "error" in why
 
 
@@ -132,6 +134,6 @@ def test_undecided_obligation_is_unknown_and_fails() -> None:
     r = next(r for r in run.results if r.kind == "step")
     assert r.status == "unknown" and not r.ok
     assert "could not decide" in r.message and "failure" in r.message
-    [check] = proofs.check_spec(spec, timeout=0.2)
+    check = spec_check(spec, timeout=0.2)
     assert not check.ok and check.figures["unknown"] == [r.name]
-    assert not proofs.kill(spec, timeout=0.2)[0]
+    assert not kill(spec, timeout=0.2)[0]

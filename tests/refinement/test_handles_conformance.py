@@ -17,18 +17,9 @@ from typing import Any
 import pytest
 
 import impl
-from model.handle_mutants import handle_mutant
-from model.handles import (
-    FIELD,
-    OPERATIONS,
-    Action,
-    Handles,
-    HandlesModel,
-    Operation,
-    abstraction,
-    initial,
-    successor,
-)
+from model.handles import Action, HandlesModel, successor
+from spec.handle_mutants import handle_mutant
+from spec.handles import FIELD, OPERATIONS, Handles, Operation, abstraction, initial
 
 Objs = dict[str, list[Any]]  # field of Handles -> impl objects of that kind
 

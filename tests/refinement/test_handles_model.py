@@ -6,25 +6,11 @@ from math import comb
 
 import pytest
 
-from model.handles import (
-    OPERATIONS,
-    Handles,
-    HandlesModel,
-    abstraction,
-    describe,
-    initial,
-    normalise,
-    successor,
-)
-from model.refinement import (
-    MIN_B0,
-    RefinementExploration,
-    cli_b0,
-    edge_failure,
-    exploration_check,
-    explore_refinement,
-)
+from model.cli.refinement import MIN_B0, cli_b0, exploration_check
+from model.handles import HandlesModel, describe, normalise, successor
+from model.refinement import RefinementExploration, edge_failure, explore_refinement
 from spec import LEDGER
+from spec.handles import OPERATIONS, Handles, abstraction, initial
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from model.check import main
-from model.suites import SUITES
+from model.cli.checks import CHECKS
 
 
 def test_refinement_suite_reports_proof_and_exploration(
@@ -28,5 +28,5 @@ def test_refinement_suite_reports_proof_and_exploration(
 
 
 def test_refinement_is_a_default_suite_about_the_library() -> None:
-    suite = SUITES["refinement"]
+    suite = CHECKS["refinement"]
     assert suite.default and suite.ledger_only

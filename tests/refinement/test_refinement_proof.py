@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from model.handles import OPERATIONS, Effect, operation, with_operation
-from proofs.refinement import (
-    CHECK_NAME,
-    format_result,
-    obligation_name,
-    prove_refinement,
-    refinement_check,
-    to_check_result,
-)
+from model.cli.refinement import PROOF as CHECK_NAME
+from model.cli.refinement import proof_check as refinement_check
+from model.cli.refinement import to_check_result
+from proofs.refinement import format_result, obligation_name, prove_refinement
+from spec.handles import OPERATIONS, Effect, operation, with_operation
 
 
 def test_every_operation_refines_its_claim_for_any_number_of_handles() -> None:

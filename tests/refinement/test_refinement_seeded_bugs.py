@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from model.handle_mutants import HANDLE_MUTANTS, HandleMutant, handle_mutant
-from model.handles import operation, with_operation
-from model.refinement import REFINES, exploration_check, explore_refinement
-from proofs.refinement import format_result, prove_refinement, refinement_check
+from model.cli.refinement import exploration_check
+from model.cli.refinement import proof_check as refinement_check
+from model.refinement import REFINES, explore_refinement
+from proofs.refinement import format_result, prove_refinement
+from spec.handle_mutants import HANDLE_MUTANTS, HandleMutant, handle_mutant
+from spec.handles import operation, with_operation
 
 
 @pytest.mark.parametrize("m", HANDLE_MUTANTS, ids=lambda m: m.name)

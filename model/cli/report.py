@@ -1,8 +1,10 @@
 """What every check reports, and how the CLI prints it.
 
-A check is anything that returns ``CheckResult`` values: proofs, explorations,
-mutant self-checks, refinement, CrossHair, interleavings.  The CLI only prints and
-serialises these; it knows nothing about what a check did.
+A check (a name ``--only`` accepts: ``proofs``, ``explore``, ``refinement``, ...)
+yields one or more rows, each a ``CheckResult``; a row's ``kind`` says what sort of
+evidence it is (``proof``, ``explore``, ``mutant``, ``crosshair``, ``interleaving``)
+and its ``check`` which check produced it.  The CLI only prints and serialises rows;
+it knows nothing about what a check did.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ class CheckResult:
     ``figures`` is merged into the check's JSON object (e.g. ``b0``,
     ``distinct_states``, ``transitions``, ``obligations``, ``proved``);
     ``summary`` is the one-line "key figures" column of the table;
-    ``details`` are printed below the table (counterexamples, traces).
+    ``details`` are printed below the table (counterexamples, traces);
+    ``check`` is the name of the check that produced the row (set by the driver).
     """
 
     name: str
@@ -31,12 +34,14 @@ class CheckResult:
     figures: dict[str, Any] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    check: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of this check: name, kind, ok, seconds, then the figures."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "kind": self.kind,
+        """The JSON object of this row: name, kind, check, ok, seconds, then the figures."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind}
+        if self.check:
+            out["check"] = self.check
+        out |= {
             "ok": self.ok,
             "seconds": round(self.seconds, 4),
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.handles import OPERATIONS, Effect, Operation, operation, with_operation
+from spec.handles import OPERATIONS, Effect, Operation, operation, with_operation
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,26 @@
-"""The ``interleavings`` suite: every scenario under every schedule, one check each.
+"""The concurrency cases ``python -m model.check --only interleavings`` runs.
 
-One :class:`~model.report.CheckResult` per (scenario, condition, cap), kind
-``"interleaving"``, with the figures ``scenario``, ``condition`` and ``cap`` (where
-they apply), ``schedules`` (runs the explorer executed, with state caching),
-``schedules_unreduced`` (every complete schedule, exact), ``states``,
-``overshooting_schedules`` (among all schedules), ``min_spend``/``max_spend``
-(total charged), ``min_admitted``/``max_admitted`` (children whose call went ahead)
-and ``ok`` (the scenario's expectation held; for condition A: the race was found
-exactly where the arithmetic says, overshoot iff ``3 x 23 > cap``).  Reference
-figures ride along: Table VI of the paper (``paper_*``) and Loom's interleaving
-counts (``loom_interleavings``).
+One :class:`Case` per (scenario, condition, cap): the scenario to explore, what its
+exploration must show (for condition A: the race is found exactly where the
+arithmetic says, overshoot iff ``3 x 23 > cap``) and reference figures (Table VI of
+the paper, ``paper_*``, and Loom's interleaving counts, ``loom_interleavings``).
+:func:`figures` gives a case's figures from its exploration: ``schedules`` (runs the
+explorer executed, with state caching), ``schedules_unreduced`` (every complete
+schedule, exact), ``states``, ``overshooting_schedules`` (among all schedules),
+``min_spend``/``max_spend`` (total charged), ``min_admitted``/``max_admitted``
+(children whose call went ahead).  :mod:`model.cli.interleavings` turns them into
+report rows.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from model.interleave import scenarios as sc
 from model.interleave.program import Scenario
-from model.interleave.search import Exploration, explore
-from model.report import CheckResult, Progress
+from model.interleave.search import Exploration
 
 TABLE_VI: dict[tuple[str, int], tuple[str, int, float]] = {
     ("A", 60): ("30/30", 69, 3.0),
@@ -163,51 +161,3 @@ def figures(case: Case, ex: Exploration) -> dict[str, Any]:
         fig.update(min_admitted=adm.lo, max_admitted=adm.hi)
     fig.update(case.reference)
     return fig
-
-
-def _summary(fig: dict[str, Any]) -> str:
-    parts = [f"{fig['schedules']} run / {fig['schedules_unreduced']:,} sched"]
-    if "overshooting_schedules" in fig:
-        parts.append(f"overshoot {fig['overshooting_schedules']:,}")
-    lo, hi = fig["min_spend"], fig["max_spend"]
-    parts.append(f"spend {lo}" if lo == hi else f"spend {lo}..{hi}")
-    if "min_admitted" in fig:
-        lo, hi = fig["min_admitted"], fig["max_admitted"]
-        parts.append(f"admit {lo}" if lo == hi else f"admit {lo}..{hi}")
-    if "loom_interleavings" in fig:
-        parts.append(f"Loom {fig['loom_interleavings']:,}")
-    return ", ".join(parts)
-
-
-def run_case(case: Case, *, reduction: bool = True, progress: Progress | None = None
-             ) -> tuple[Exploration, CheckResult]:
-    """Explore one case and turn it into a check (an exception is a failed check)."""
-    t0 = time.perf_counter()
-    try:
-        ex = explore(case.build, reduction=reduction, name=case.name, progress=progress)
-    except Exception as e:
-        failed = CheckResult(case.name, "interleaving", False, time.perf_counter() - t0,
-                             summary=f"error: {type(e).__name__}",
-                             details=[f"{type(e).__name__}: {e}"])
-        return Exploration(case.name, reduction), failed
-    unmet = case.expect(ex) if ex.violation is None else []
-    fig = figures(case, ex)
-    ok = ex.ok and not unmet
-    fig["ok"] = ok
-    details = unmet + (ex.violation.render() if ex.violation is not None else [])
-    summary = _summary(fig) if ex.violation is None else f"{ex.violation.kind} violated"
-    return ex, CheckResult(case.name, "interleaving", ok, ex.seconds, summary=summary,
-                           figures=fig, details=details)
-
-
-def interleaving_checks(progress: Progress | None = None) -> list[CheckResult]:
-    """Every case of :func:`cases`, explored with state caching."""
-    return [run_case(c, progress=progress)[1] for c in cases()]
-
-
-def iter_results(progress: Progress | None = None, reduction: bool = True
-                 ) -> Iterator[tuple[Case, Exploration, CheckResult]]:
-    """Each case with its exploration and check (for benchmarks and tests)."""
-    for c in cases():
-        ex, res = run_case(c, reduction=reduction, progress=progress)
-        yield c, ex, res
