@@ -32,6 +32,15 @@ from impl.errors import (
     SessionMismatch,
 )
 from impl.estimators import ByteLength, Estimator, Tiktoken, WithMargin, local_encodings
+from impl.fleet import (
+    AlreadySettled,
+    LeaseExpired,
+    PoolExists,
+    PoolNotFound,
+    SharedPool,
+    StoreUnavailable,
+    UnknownReservation,
+)
 from impl.ledger import FIELDS, TRANSITIONS, Ledger, Step
 from impl.pool import BudgetPool, ReasoningReservation, Reservation, StreamReservation
 from impl.pricing import (
@@ -55,6 +64,7 @@ __all__ = [
     "FIELDS",
     "TRANSITIONS",
     "AffineViolation",
+    "AlreadySettled",
     "AmountTypeError",
     "Budget",
     "BudgetError",
@@ -66,8 +76,11 @@ __all__ = [
     "EstimatorError",
     "InsufficientBudget",
     "InvalidAmount",
+    "LeaseExpired",
     "Ledger",
     "MissingUsage",
+    "PoolExists",
+    "PoolNotFound",
     "Rates",
     "ReasoningReceipt",
     "ReasoningReservation",
@@ -76,10 +89,13 @@ __all__ = [
     "Reservation",
     "Session",
     "SessionMismatch",
+    "SharedPool",
     "Step",
+    "StoreUnavailable",
     "StreamReceipt",
     "StreamReservation",
     "Tiktoken",
+    "UnknownReservation",
     "WithMargin",
     "charge_from_tokens",
     "charge_uc",
