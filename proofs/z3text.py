@@ -134,8 +134,9 @@ class _Printer:
             lhs, rhs, op = rhs, lhs, _SWAPPED[op]
         if z3.is_int_value(rhs) and rhs.as_long() == 0 and z3.is_add(lhs):
             # B0 - x - y <= 0 reads better as B0 <= x + y
-            pos = [a for a in lhs.children() if _split_negative(a)[0] is None]
-            neg = [_split_negative(a) for a in lhs.children() if _split_negative(a)[0] is not None]
+            split = [_split_negative(a) for a in lhs.children()]
+            pos = [rest for k, rest in split if k is None]
+            neg = [(k, rest) for k, rest in split if k is not None]
             if pos and neg:
                 right = " + ".join(self.scaled(k, rest) for k, rest in neg)
                 return f"{' + '.join(self.term(a, top=False) for a in pos)} {op} {right}"

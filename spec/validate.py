@@ -134,7 +134,7 @@ class Condition:
         "combines conditions with & | ^ ~", _TRUTH_REMEDY)
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __neg__ = _refuse(
         "uses a condition as a number", "compare, then keep the comparison as a conjunct")
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse(  # type: ignore[assignment]
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse(
         "compares a condition", _TRUTH_REMEDY)
     __hash__ = object.__hash__
 
