@@ -71,12 +71,31 @@ class Exploration:
     deadlock_trace: list[Step] | None = None
     seconds: float = 0.0
     complete: bool = True
+    stopped: str = ""  # which limit ended an incomplete search, e.g. "max states 10,000"
     graph: Any = None  # a networkx.MultiDiGraph when requested
 
     @property
     def ok(self) -> bool:
         """No property violated, no deadlock, and the whole space was visited."""
         return not self.violations and self.deadlocks == 0 and self.complete
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where a search may stop before it has seen every state (``None``: no limit).
+
+    ``max_states`` caps the distinct states visited, ``max_depth`` the BFS levels
+    below the initial states, ``time_limit`` the seconds spent.  A search stopped
+    by one of them is *incomplete*: ``Exploration.complete`` is false and
+    ``Exploration.stopped`` names the limit.
+    """
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    time_limit: float | None = None
+
+
+NO_LIMITS = Limits()
 
 
 # --------------------------------------------------------------------------
@@ -283,6 +302,7 @@ def explore_batched(
     check_deadlock: bool = True,
     build_graph: bool = False,
     progress: Progress | None = None,
+    limits: Limits = NO_LIMITS,
 ) -> Exploration:
     """Breadth-first search of ``model``, one vectorised BFS level at a time.
 
@@ -290,8 +310,20 @@ def explore_batched(
     (state, action, choice) counted, shortest traces, stop at the first level
     that holds a violation.  With ``build_graph`` every edge is also kept and a
     ``networkx.MultiDiGraph`` returned (meant for small bounds).
+
+    ``limits`` stop the search early, never with an exception: at most
+    ``limits.max_states`` states are kept (the last level cut short), no level
+    deeper than ``limits.max_depth`` is added, and no new level or batch of
+    successors is started after ``limits.time_limit`` seconds.  Every state kept
+    is checked against every property; the result is then marked incomplete
+    (unless nothing was left to visit).  ``max_states`` alone raises
+    ``ExplorationError`` when exceeded, as before.
     """
     t0 = time.perf_counter()
+
+    def out_of_time() -> bool:
+        return limits.time_limit is not None and time.perf_counter() - t0 > limits.time_limit
+
     res = Exploration()
     packer = _Packer(model.width)
     init = np.unique(model.init_rows().astype(np.int64), axis=0)
@@ -303,17 +335,24 @@ def explore_batched(
     edges: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int, npt.NDArray[np.intp]]] = []
     names = model.property_names()
     count = len(init)
+    stop = ""
     while True:
         cur = levels[-1]
         for name, bad in zip(names, model.violations(cur.rows), strict=True):
             hit = np.flatnonzero(bad)
             if hit.size:
                 res.violations.append(Violation(name, _batched_trace(model, levels, int(hit[0]))))
-        if res.violations:
+        if res.violations or stop:
+            break
+        if out_of_time():
+            stop = f"time limit {limits.time_limit:g} s"
             break
         out_degree = np.zeros(len(cur.rows), np.int64)
         parts: list[tuple[npt.NDArray[np.int64], Successors]] = []
         for succ in model.expand(cur.rows):
+            if out_of_time():
+                stop = f"time limit {limits.time_limit:g} s"
+                break
             res.transitions += len(succ.parents)
             out_degree += np.bincount(succ.parents, minlength=len(cur.rows))
             if build_graph:
@@ -325,6 +364,8 @@ def explore_batched(
             if codes.size:
                 parts.append((codes, Successors(succ.action, succ.parents[idx],
                                                 succ.choices[idx], succ.rows[idx])))
+        if stop:
+            break  # a level cut short: its out-degrees say nothing about deadlocks
         if check_deadlock:
             dead = np.flatnonzero(out_degree == 0)
             if dead.size:
@@ -333,15 +374,24 @@ def explore_batched(
                 res.deadlocks += int(dead.size)
         if not parts:
             break
+        if limits.max_depth is not None and res.depth >= limits.max_depth:
+            stop = f"max depth {limits.max_depth:,}"
+            break
         codes = np.concatenate([c for c, _ in parts])
         rows = np.concatenate([f.rows for _, f in parts])
         parents = np.concatenate([f.parents for _, f in parts])
         choices = np.concatenate([f.choices for _, f in parts])
         actions = np.concatenate([np.full(len(c), f.action, np.intp) for c, f in parts])
-        uniq, pick = np.unique(codes, return_index=True)
+        _, pick = np.unique(codes, return_index=True)
         pick.sort()  # discovery order: deterministic, earliest action first
+        if limits.max_states is not None and count + len(pick) > limits.max_states:
+            pick = pick[: limits.max_states - count]
+            stop = f"max states {limits.max_states:,}"
+            if not pick.size:
+                break
         levels.append(_Level(rows[pick], parents[pick], actions[pick], choices[pick]))
-        visited = np.union1d(visited, uniq)
+        new = np.sort(codes[pick])
+        visited = np.insert(visited, np.searchsorted(visited, new), new)
         count += len(pick)
         res.depth += 1
         if count > max_states:
@@ -349,6 +399,8 @@ def explore_batched(
         if progress is not None:
             progress(f"depth {res.depth}: {count:,} states, {res.transitions:,} transitions")
     res.distinct_states = count
+    res.complete = not stop
+    res.stopped = stop
     if build_graph:
         res.graph = _batched_graph(model, levels, edges, packer)
     res.seconds = time.perf_counter() - t0

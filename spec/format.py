@@ -72,6 +72,9 @@ class Spec:
     ``init(b0)`` maps every variable to its initial value.  ``param_range(b0)``
     gives the values each transition parameter ranges over when a state space is
     enumerated (``0..b0`` by default, as in a TLC model of ``\\E r \\in 0..B0``).
+    ``allow_deadlock`` says whether a reachable state in which no transition is
+    enabled is expected (``True``: a terminal state) or a failure (``False``, the
+    default, as in TLC).
     """
 
     name: str
@@ -81,6 +84,7 @@ class Spec:
     invariants: tuple[Invariant, ...]
     doc: str = ""
     param_range: Callable[[int], range] = field(default=lambda b0: range(b0 + 1))
+    allow_deadlock: bool = False
 
     def __post_init__(self) -> None:
         if not self.variables:
