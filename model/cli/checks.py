@@ -39,12 +39,20 @@ class Check:
 
 
 def run_proofs(opts: Options) -> list[CheckResult]:
-    from model.cli.proofs import PROPOSITION1, proposition1_check, spec_check
+    from model.cli.proofs import (
+        PROPOSITION1,
+        RECONCILE_BOUND,
+        proposition1_check,
+        reconcile_bound_check,
+        spec_check,
+    )
 
     results = [spec_check(opts.spec, progress=opts.progress)]
-    if opts.builtin_spec:  # Proposition 1 is about impl's pricing, not about a user's spec
+    if opts.builtin_spec:  # these are about impl and the ledger, not about a user's spec
         results.append(timed(PROPOSITION1, "proof",
                              lambda: proposition1_check(progress=opts.progress)))
+        results.append(timed(RECONCILE_BOUND, "proof",
+                             lambda: reconcile_bound_check(progress=opts.progress)))
     return results
 
 
@@ -89,7 +97,8 @@ CHECKS: dict[str, Check] = {
     for s in (
         Check("proofs", "Z3: Init and every transition preserve every invariant, for any B0; "
               "every transition can fire; paper Proposition 1 (charge <= reservation) for "
-              "all token counts and rates", run_proofs),
+              "all token counts and rates; the reconciliation overshoot bound for all "
+              "values", run_proofs),
         Check("explore", "explicit-state BFS of every reachable state at --b0, invariants "
               "checked in each, deadlocks reported", run_explore),
         Check("mutants", "self-check: each built-in buggy copy of the ledger spec must be "

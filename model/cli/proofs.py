@@ -12,12 +12,14 @@ from typing import Any
 
 from model.cli.report import CheckResult, Progress
 from proofs import proposition1 as p1
+from proofs import reconcile_bound
 from proofs.explain import format_result
 from proofs.obligations import DEFAULT_TIMEOUT, ObligationResult, ProofRun, prove
 from proofs.outcomes import Result, Run
 from spec.format import Spec
 
 PROPOSITION1 = "proofs: Proposition 1 (impl pricing)"
+RECONCILE_BOUND = "proofs: reconciliation overshoot bound (A7)"
 
 
 def check_name(spec_name: str) -> str:
@@ -84,8 +86,17 @@ def spec_check(spec: Spec, progress: Progress | None = None, *,
 
 
 def proposition1_row(results: Sequence[p1.Result], seconds: float) -> CheckResult:
-    """Proposition 1's obligations as one row: ``ok`` when every obligation came out
-    as required (theorems proved, premises satisfiable, variants refuted).
+    """Proposition 1's obligations as one row (see :func:`witness_row`)."""
+    theorems = sum(1 for r in results if r.kind == "theorem")
+    return witness_row(PROPOSITION1, results, seconds,
+                       f"{theorems} theorems over all token counts and rates")
+
+
+def witness_row(name: str, results: Sequence[p1.Result], seconds: float,
+                theorems: str) -> CheckResult:
+    """Theorems, non-vacuity witnesses and refuted variants as one row: ``ok`` when
+    every obligation came out as required (theorems proved, premises satisfiable,
+    variants refuted); ``theorems`` says what was proved, in the summary.
 
     Figures: ``obligations``, ``proved``, ``failed`` (names) and ``results`` (name,
     kind, status, seconds, witness per obligation).  Details show what failed, then
@@ -94,17 +105,16 @@ def proposition1_row(results: Sequence[p1.Result], seconds: float) -> CheckResul
     n = len(results)
     proved = sum(1 for r in results if r.ok)
     failed = [r for r in results if not r.ok]
-    theorems = sum(1 for r in results if r.kind == "theorem")
     refuted = sum(1 for r in results if r.kind == "refutes" and r.ok)
-    summary = (f"{proved}/{n} obligations: {theorems} theorems over all token counts and "
-               f"rates, premises satisfiable, {refuted} broken variants refuted")
+    summary = (f"{proved}/{n} obligations: {theorems}, premises satisfiable, "
+               f"{refuted} broken variants refuted")
     if failed:
         summary += f"; {len(failed)} failed (see below)"
     details = [line for r in failed for line in p1.format_result(r)]
     details += [line for r in results if r.ok and r.kind != "theorem"
                 for line in p1.format_result(r)]
     return CheckResult(
-        name=PROPOSITION1, kind="proof", ok=not failed, seconds=seconds, summary=summary,
+        name=name, kind="proof", ok=not failed, seconds=seconds, summary=summary,
         figures={
             "obligations": n,
             "proved": proved,
@@ -125,3 +135,14 @@ def proposition1_check(progress: Progress | None = None,
     t0 = time.perf_counter()
     results = p1.prove_all(timeout, progress_lines(progress, "proposition 1", p1.verdict))
     return proposition1_row(results, time.perf_counter() - t0)
+
+
+def reconcile_bound_check(progress: Progress | None = None,
+                          timeout: float = reconcile_bound.DEFAULT_TIMEOUT) -> CheckResult:
+    """Every obligation of :mod:`proofs.reconcile_bound`, as one row."""
+    t0 = time.perf_counter()
+    results = reconcile_bound.prove_all(
+        timeout, progress_lines(progress, "reconciliation bound", p1.verdict))
+    theorems = sum(1 for r in results if r.kind == "theorem")
+    return witness_row(RECONCILE_BOUND, results, time.perf_counter() - t0,
+                       f"{theorems} theorems: overshoot <= (n-1)*R*(k-1)/k for all values")

@@ -12,6 +12,8 @@ import pytest
 from readme import file_block, python_blocks_containing
 
 from model.check import main
+from proofs.obligations import count_obligations
+from spec import LEDGER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,9 +42,12 @@ def test_json_b0_20_reports_53130_states(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_json_proof_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "--only", "proofs", "--json"]) == 0
-    ledger, prop1 = json.loads(capsys.readouterr().out)["checks"]
-    assert ledger["kind"] == "proof" and ledger["obligations"] == ledger["proved"] == 35
+    ledger, prop1, bound = json.loads(capsys.readouterr().out)["checks"]
+    n = count_obligations(LEDGER)
+    assert ledger["kind"] == "proof" and ledger["obligations"] == ledger["proved"] == n
     assert prop1["kind"] == "proof" and prop1["obligations"] == prop1["proved"] > 0
+    assert bound["name"] == "proofs: reconciliation overshoot bound (A7)"
+    assert bound["kind"] == "proof" and bound["obligations"] == bound["proved"] > 0
 
 
 def test_mutants_are_all_killed_by_both(capsys: pytest.CaptureFixture[str]) -> None:
