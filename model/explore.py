@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from model.checker import Exploration, Progress, explore_batched
+from model.checker import NO_LIMITS, Exploration, Limits, Progress, explore_batched
 from model.spec_model import SpecBatchModel
 from spec.format import Spec
 
 
-def explore_spec(spec: Spec, b0: int, progress: Progress | None = None) -> Exploration:
-    """Every reachable state of ``spec`` at ``b0``, invariants checked in each."""
-    return explore_batched(SpecBatchModel(spec, b0), progress=progress)
+def explore_spec(spec: Spec, b0: int, progress: Progress | None = None, *,
+                 limits: Limits = NO_LIMITS) -> Exploration:
+    """Every reachable state of ``spec`` at ``b0`` (within ``limits``), invariants
+    checked in each, deadlocks counted."""
+    return explore_batched(SpecBatchModel(spec, b0), progress=progress, limits=limits)
 
 
 def show_state(state: object) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from model.checker import NO_LIMITS, Limits
 from model.cli.report import CheckResult, Progress
 from spec.format import Spec
 
@@ -22,9 +22,11 @@ class Options:
 
     spec: Spec
     b0: int = 5
-    dot: Path | None = None
     progress: Progress = field(default=lambda msg: None)
     builtin_spec: bool = True
+    limits: Limits = NO_LIMITS
+    allow_deadlock: bool | None = None  # None: as the spec declares
+    safety_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,13 @@ def run_proofs(opts: Options) -> list[CheckResult]:
         reconcile_bound_check,
         spec_check,
     )
+    from model.cli.safety import safety_row
+    from proofs.chc import prove_safety
 
-    results = [spec_check(opts.spec, progress=opts.progress)]
+    opts.progress(f"safety {opts.spec.name}: Spacer ...")
+    safety = prove_safety(opts.spec, timeout=opts.safety_timeout)
+    proof = spec_check(opts.spec, progress=opts.progress, safety=safety)
+    results = [proof, safety_row(safety, obligations_proved=not proof.figures["failed"])]
     if opts.builtin_spec:  # these are about impl and the ledger, not about a user's spec
         results.append(timed(PROPOSITION1, "proof",
                              lambda: proposition1_check(progress=opts.progress)))
@@ -59,7 +66,8 @@ def run_proofs(opts: Options) -> list[CheckResult]:
 def run_explore(opts: Options) -> list[CheckResult]:
     from model.cli.explore import explore_check
 
-    return [explore_check(opts.spec, opts.b0, dot=opts.dot, progress=opts.progress)]
+    return [explore_check(opts.spec, opts.b0, progress=opts.progress, limits=opts.limits,
+                          allow_deadlock=opts.allow_deadlock)]
 
 
 def run_mutants(opts: Options) -> list[CheckResult]:
@@ -128,4 +136,5 @@ def timed(name: str, kind: str, fn: Callable[[], CheckResult]) -> CheckResult:
     except Exception as e:
         return CheckResult(name, kind, False, time.perf_counter() - t0,
                            summary=f"error: {type(e).__name__}",
+                           figures={"error": f"{type(e).__name__}: {e}"},
                            details=[f"{type(e).__name__}: {e}"])

@@ -15,7 +15,7 @@ from model.interleave.search import Exploration, explore
 
 
 def _summary(fig: dict[str, Any]) -> str:
-    parts = [f"{fig['schedules']} run / {fig['schedules_unreduced']:,} sched"]
+    parts = [f"{fig['runs']} run / {fig['schedules']:,} sched"]
     if "overshooting_schedules" in fig:
         parts.append(f"overshoot {fig['overshooting_schedules']:,}")
     lo, hi = fig["min_spend"], fig["max_spend"]
@@ -37,6 +37,7 @@ def run_case(case: Case, *, reduction: bool = True, progress: Progress | None = 
     except Exception as e:
         failed = CheckResult(case.name, "interleaving", False, time.perf_counter() - t0,
                              summary=f"error: {type(e).__name__}",
+                             figures={"error": f"{type(e).__name__}: {e}"},
                              details=[f"{type(e).__name__}: {e}"])
         return Exploration(case.name, reduction), failed
     unmet = case.expect(ex) if ex.violation is None else []

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from spec.format import Spec
+from spec.validate import problems
 
 
 class SpecLoadError(ValueError):
@@ -18,7 +19,9 @@ def load_spec(target: str) -> Spec:
     """Import ``module:NAME`` (or ``file.py:NAME``) and return the ``Spec`` it names.
 
     The current directory is importable, as with ``python -m``.  Every failure is
-    a ``SpecLoadError`` that says what was tried and what to write instead.
+    a ``SpecLoadError`` that says what was tried and what to write instead; a spec
+    that :func:`spec.validate.problems` finds malformed is one too, listing every
+    problem with its transition and part.
     """
     mod_name, sep, attr = target.partition(":")
     if not sep or not mod_name or not attr:
@@ -50,4 +53,8 @@ def load_spec(target: str) -> Spec:
             f"--spec {target!r}: {attr} is a {type(value).__name__}, not a spec.Spec "
             "(see README, 'Writing a spec')"
         )
+    found = problems(value)
+    if found:
+        lines = "".join(f"\n  - {p}" for p in found)
+        raise SpecLoadError(f"--spec {target!r}: {attr} is malformed:{lines}")
     return value

@@ -59,18 +59,22 @@ def bfs_verdict(res: Exploration, show_fn: Callable[[Any], str],
     ``(killed, one line, trace lines)``."""
     if res.violations:
         v = res.violations[0]
-        return True, f"{v.property} after {len(v.trace) - 1} step(s)", v.render(show_fn)
+        n = len(v.trace) - 1
+        return True, f"{v.property} broken after {n} step{'' if n == 1 else 's'}", \
+            v.render(show_fn)
     if deadlocks and res.deadlocks:
-        return True, f"{res.deadlocks} deadlocks", []
-    return False, f"survived: {res.distinct_states:,} states, no violation", []
+        return True, f"{res.deadlocks} deadlocked state(s)", []
+    return False, f"{res.distinct_states:,} states, no violation", []
 
 
 def _row(name: str, doc: str, seconds: float, z3: tuple[bool, str],
          mc: tuple[bool, str, list[str]], figures: dict[str, Any]) -> CheckResult:
     (z3_killed, z3_how), (mc_killed, mc_how, trace) = z3, mc
-    z3_word = z3_how.split(":")[0] if z3_killed else f"survived ({z3_how})"
+    z3_word = (f"killed by Z3 (obligation {z3_how.split(':')[0]} failed)" if z3_killed
+               else f"survived Z3 ({z3_how})")
+    mc_word = f"killed by BFS ({mc_how})" if mc_killed else f"survived BFS ({mc_how})"
     return CheckResult(
-        name, "mutant", z3_killed and mc_killed, seconds, f"Z3: {z3_word} | BFS: {mc_how}",
+        name, "mutant", z3_killed and mc_killed, seconds, f"{z3_word} | {mc_word}",
         {**figures, "killed_by_z3": z3_killed, "z3": z3_how,
          "killed_by_model_checker": mc_killed, "model_checker": mc_how},
         [doc, "Z3 counterexample:", z3_how, "model checker trace:", *trace],

@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from model.cli.induction import explain
 from model.cli.report import CheckResult, Progress
 from proofs import proposition1 as p1
 from proofs import reconcile_bound
+from proofs.chc import Safety
 from proofs.explain import format_result
 from proofs.obligations import DEFAULT_TIMEOUT, ObligationResult, ProofRun, prove
 from proofs.outcomes import Result, Run
@@ -74,15 +76,17 @@ def progress_lines(
 
 
 def spec_check(spec: Spec, progress: Progress | None = None, *,
-               timeout: float = DEFAULT_TIMEOUT) -> CheckResult:
-    """Prove every obligation of ``spec`` and report it as one row.
+               timeout: float = DEFAULT_TIMEOUT, safety: Safety | None = None) -> CheckResult:
+    """Prove every obligation of ``spec`` and report it as one row, each failed step
+    classified (:func:`model.cli.induction.explain`, given Spacer's ``safety``).
 
     Never raises for a faulty spec: a spec that cannot be turned into Z3 terms
     yields failing ``error`` obligations with the reason in ``details``.
     """
     on_result: Callable[[int, int, ObligationResult], None] | None = progress_lines(
         progress, f"proofs {spec.name}")
-    return to_check_result(prove(spec, timeout=timeout, on_result=on_result))
+    run = prove(spec, timeout=timeout, on_result=on_result)
+    return explain(to_check_result(run), run, spec, safety)
 
 
 def proposition1_row(results: Sequence[p1.Result], seconds: float) -> CheckResult:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from model.cli.traces import Picture
+
 
 @dataclass
 class CheckResult:
@@ -24,7 +26,17 @@ class CheckResult:
     ``summary`` is the one-line "key figures" column of the table;
     ``details`` are printed below the table (counterexamples, traces);
     ``check`` is the name of the check that produced the row (set by the driver).
+    ``details`` go into the JSON of failing rows only (the table prints them for
+    passing rows too with ``-v``).
     """
+
+    @property
+    def verdict(self) -> str:
+        """``PASS``, ``FAIL``, or ``INCOMPLETE`` (a search stopped by a limit)."""
+        if self.incomplete:
+            return "INCOMPLETE"
+        return "PASS" if self.ok else "FAIL"
+
 
     name: str
     kind: str
@@ -35,6 +47,8 @@ class CheckResult:
     details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     check: str = ""
+    picture: Picture | None = None  # a counterexample trace for --dot/--svg (not in JSON)
+    incomplete: bool = False  # a bounded search that stopped early: never a PASS
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of this row: name, kind, check, ok, seconds, then the figures."""
@@ -46,7 +60,7 @@ class CheckResult:
             "seconds": round(self.seconds, 4),
         }
         out.update(self.figures)
-        if self.details:
+        if self.details and not self.ok:
             out["details"] = self.details
         if self.notes:
             out["notes"] = self.notes
@@ -61,7 +75,7 @@ def print_table(results: Sequence[CheckResult], out: TextIO, verbose: bool = Fal
     details (counterexamples, traces) of failing checks, or of all with ``verbose``."""
     rows = [("check", "result", "key figures", "time")]
     for r in results:
-        rows.append((r.name, "PASS" if r.ok else "FAIL", r.summary, f"{r.seconds:.2f} s"))
+        rows.append((r.name, r.verdict, r.summary, f"{r.seconds:.2f} s"))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for i, row in enumerate(rows):
         line = "  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row[:3]))
@@ -71,12 +85,16 @@ def print_table(results: Sequence[CheckResult], out: TextIO, verbose: bool = Fal
     for r in results:
         shown = r.notes + (r.details if (verbose or not r.ok) else [])
         if shown:
-            out.write(f"\n== {r.name}: {'PASS' if r.ok else 'FAIL'}\n")
+            out.write(f"\n== {r.name}: {r.verdict}\n")
             for d in shown:
                 out.write(d.rstrip("\n") + "\n")
-    failed = [r.name for r in results if not r.ok]
+    failed = [r.name for r in results if not r.ok and not r.incomplete]
+    incomplete = [r.name for r in results if r.incomplete]
     total = sum(r.seconds for r in results)
     verdict = "all passed" if not failed else f"{len(failed)} failed: {', '.join(failed)}"
+    if incomplete:
+        verdict = (f"{len(incomplete)} incomplete: {', '.join(incomplete)}"
+                   + ("" if not failed else f"; {verdict}"))
     out.write(f"\n{len(results)} checks, {verdict} ({total:.2f} s)\n")
 
 

@@ -4,9 +4,9 @@ One :class:`Case` per (scenario, condition, cap): the scenario to explore, what 
 exploration must show (for condition A: the race is found exactly where the
 arithmetic says, overshoot iff ``3 x 23 > cap``) and reference figures (Table VI of
 the paper, ``paper_*``, and Loom's interleaving counts, ``loom_interleavings``).
-:func:`figures` gives a case's figures from its exploration: ``schedules`` (runs the
-explorer executed, with state caching), ``schedules_unreduced`` (every complete
-schedule, exact), ``states``, ``overshooting_schedules`` (among all schedules),
+:func:`figures` gives a case's figures from its exploration: ``runs`` (schedules the
+explorer executed, with state caching), ``schedules`` (every complete schedule,
+exact), ``states``, ``overshooting_schedules`` (among all schedules),
 ``min_spend``/``max_spend`` (total charged), ``min_admitted``/``max_admitted``
 (children whose call went ahead).  :mod:`model.cli.interleavings` turns them into
 report rows.
@@ -151,7 +151,7 @@ def figures(case: Case, ex: Exploration) -> dict[str, Any]:
         fig["condition"] = case.condition
     if case.cap is not None:
         fig["cap"] = case.cap
-    fig.update(schedules=ex.runs, schedules_unreduced=ex.schedules, states=ex.states)
+    fig.update(runs=ex.runs, schedules=ex.schedules, states=ex.states)
     if "overshoot" in ex.stats or case.scenario == "forgetful_operator":
         fig["overshooting_schedules"] = ex.stat("overshoot").nonzero
     spend = ex.stat("spend")

@@ -42,9 +42,10 @@ def test_json_b0_20_reports_53130_states(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_json_proof_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "--only", "proofs", "--json"]) == 0
-    ledger, prop1, bound = json.loads(capsys.readouterr().out)["checks"]
+    ledger, safety, prop1, bound = json.loads(capsys.readouterr().out)["checks"]
     n = count_obligations(LEDGER)
     assert ledger["kind"] == "proof" and ledger["obligations"] == ledger["proved"] == n
+    assert safety["kind"] == "safety" and safety["status"] == "proved"
     assert prop1["kind"] == "proof" and prop1["obligations"] == prop1["proved"] > 0
     assert bound["name"] == "proofs: reconciliation overshoot bound (A7)"
     assert bound["kind"] == "proof" and bound["obligations"] == bound["proved"] > 0
@@ -106,7 +107,7 @@ def test_readme_user_spec_passes_and_its_bug_is_caught(tmp_path: Path) -> None:
 
 
 def test_dot_without_violation_writes_the_state_graph(tmp_path: Path) -> None:
-    r = run("--only", "explore", "--b0", "2", "--dot", str(tmp_path / "g.dot"))
+    r = run("--only", "explore", "--b0", "2", "--dot", str(tmp_path / "g.dot"), "--whole-graph")
     assert r.returncode == 0
     dot = (tmp_path / "g.dot").read_text()
     assert dot.count("[label=") > 21  # 21 states plus edges

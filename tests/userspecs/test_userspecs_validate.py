@@ -148,7 +148,7 @@ def build(src: dict[str, str]) -> Spec:
     )
 
 
-STATES = [(x, y) for x in range(-3, 4) for y in range(-3, 4)]
+STATES = [(x, y) for x in range(-2, 3) for y in range(-2, 3)]
 B0 = 3
 
 

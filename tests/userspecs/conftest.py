@@ -1,0 +1,26 @@
+"""Users' spec files for the command-line tests: README's examples, and a counter that
+grows for ever (an infinite state space)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from readme import file_block
+
+UP = """\
+from spec import Invariant, Spec, Transition
+UP = Spec('up', ('x',), lambda b0: {'x': 0},
+          (Transition('inc', (), lambda s: (s.x >= 0,), lambda s: {'x': s.x + 1}),),
+          (Invariant('Nat', lambda s, b0: (s.x >= 0,)),))
+"""
+
+
+@pytest.fixture
+def user_specs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary current directory holding cycle.py, bonus.py, tickets.py and up.py."""
+    for name in ("cycle.py", "bonus.py", "tickets.py"):
+        (tmp_path / name).write_text(file_block(name))
+    (tmp_path / "up.py").write_text(UP)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
