@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from model.checker import ExplorationError, Rows, Step, Successors, explore_batched
+from model.checker import ExplorationError, Limits, Rows, Step, Successors, explore_batched
 from model.spec_model import SpecBatchModel
 from spec.format import Spec
 
 #: States visited at most by default before the search gives up.
 DEFAULT_MAX_STATES = 200_000
+#: Seconds spent at most by default before the search gives up.
+DEFAULT_TIME_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,19 @@ class _TargetModel:
 
 
 def find_path(
-    spec: Spec, b0: int, target: Mapping[str, int], *, max_states: int = DEFAULT_MAX_STATES
+    spec: Spec, b0: int, target: Mapping[str, int], *, max_states: int = DEFAULT_MAX_STATES,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> Reachability:
     """A shortest trace from ``Init`` at ``b0`` to the state ``target``, if one exists
-    among the first ``max_states`` states (breadth-first, so within that many)."""
+    among the states a breadth-first search visits within ``max_states`` states and
+    ``time_limit`` seconds."""
     row = [int(target[v]) for v in spec.variables]
     model = _TargetModel(spec, b0, row)
+    limits = Limits(max_states=max_states, time_limit=time_limit)
     try:
-        res = explore_batched(model, max_states=max_states, check_deadlock=False)
-    except ExplorationError:
-        return Reachability(b0, None, False, max_states)
+        res = explore_batched(model, check_deadlock=False, limits=limits)
+    except ExplorationError:  # values beyond the packable range: as good as a limit
+        return Reachability(b0, None, False, 0)
     if res.violations:
         return Reachability(b0, res.violations[0].trace, True, res.distinct_states)
-    return Reachability(b0, None, True, res.distinct_states)
+    return Reachability(b0, None, res.complete, res.distinct_states)
