@@ -50,7 +50,7 @@ def test_proof_safety_and_explore_rows_of_the_ledger(capsys: pytest.CaptureFixtu
     code, doc = cli_json(capsys, "--only", "proofs,explore,refinement")
     assert code == 0 and problems(doc) == []
     kinds = [c["kind"] for c in doc["checks"]]
-    assert kinds == ["proof", "safety", "proof", "explore", "proof", "explore"]
+    assert kinds[:2] == ["proof", "safety"] and set(kinds) == {"proof", "safety", "explore"}
     assert all("details" not in c for c in doc["checks"])  # passing rows carry none
 
 
