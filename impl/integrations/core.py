@@ -23,7 +23,13 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar, cast
 
-from impl.errors import BudgetTypeError, InsufficientBudget, MissingUsage, amount_error
+from impl.errors import (
+    AffineViolation,
+    BudgetTypeError,
+    InsufficientBudget,
+    MissingUsage,
+    amount_error,
+)
 from impl.integrations.policy import FailurePolicy, Outcome, check_policy
 from impl.pricing import Rates, charge_uc
 
@@ -167,7 +173,12 @@ class BudgetedCall:
         if outcome == "cancel":
             res.cancel()
         else:
-            res.forfeit()
+            try:
+                res.forfeit()
+            except AffineViolation:
+                # Collected together with an abandoned stream: the reservation's own
+                # finalizer forfeited it first.
+                pass
         self.outcome = outcome
         return True
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -25,7 +26,11 @@ class Behaviour:
     kinds: ``ok`` (answer, JSON or SSE as asked), ``status`` (an error status with the
     provider's error body), ``drop`` (close without answering), ``slow`` (answer after
     ``delay`` s), ``cut`` (stream: send the first events, then break the connection),
-    ``error_event`` (Anthropic stream: an ``error`` event mid-stream).
+    ``latency`` delays any answer (less than the client's timeout: still delivered);
+    ``cut`` (JSON: half the body, then the connection breaks);
+    ``slow`` answers after the client has given up, so it records no bill;
+    ``error_event`` (Anthropic stream: an ``error`` event mid-stream), ``no_usage``
+    (OpenAI JSON answer without its ``usage`` field; nothing is recorded as billed).
     """
 
     kind: str = "ok"
@@ -35,6 +40,7 @@ class Behaviour:
     cache_write: int = 0
     cache_read: int = 0
     delay: float = 0.0
+    latency: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -73,10 +79,10 @@ class FakeProvider:
         class Handler(_Handler):
             fake = provider
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
+                                       daemon=True)
 
     @property
     def openai_url(self) -> str:
@@ -85,6 +91,15 @@ class FakeProvider:
     @property
     def anthropic_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        """Forget the script, the counts and the bills (the server keeps running)."""
+        with self.lock:
+            self.requests = 0
+            self.bodies.clear()
+            self.billed.clear()
+            self.script.clear()
+            self.default = Behaviour()
 
     def push(self, *behaviours: Behaviour) -> None:
         with self.lock:
@@ -104,6 +119,17 @@ class FakeProvider:
         self.stop.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many clients connect at once in the concurrency tests
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client closing its keep-alive connection (an abandoned stream, a timeout) is
+        # normal here; anything else is a bug of the fake and is printed.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _openai_error(status: int) -> dict[str, Any]:
@@ -127,6 +153,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fake: FakeProvider
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm
+        # and delayed ACKs add ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -139,6 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._abort()
             return
         if b.kind == "slow" and self.fake.stop.wait(b.delay):
+            return
+        if b.latency and self.fake.stop.wait(b.latency):
             return
         if b.kind == "status":
             err = _anthropic_error(b.status) if anthropic else _openai_error(b.status)
@@ -154,8 +188,27 @@ class _Handler(BaseHTTPRequestHandler):
             payload = _response(model, b, "completed")
         else:
             payload = _chat(model, b)
-        if self._json(200, payload, b.headers):
+        if b.kind == "no_usage":
+            payload["usage"] = None
+        if b.kind == "ok":  # billed as it is reported, before the client can act on it
             self._bill(model, b)
+        if b.kind == "cut":
+            self._cut_json(payload)
+            return
+        self._json(200, payload, b.headers)
+
+    def _cut_json(self, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+        except OSError:
+            pass
+        self._abort()
 
     def _bill(self, model: str, b: Behaviour) -> None:
         with self.fake.lock:
@@ -199,7 +252,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if b.kind == "cut":
                 events = events[:2]
-            for event, data in events:
+            for (event, data), (tag, _) in zip(events, _tagged(events), strict=True):
+                if tag == "usage" and b.kind == "ok":
+                    self._bill(model, b)
                 text = (f"event: {event}\n" if event else "") + f"data: {data}\n\n"
                 raw = text.encode()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(raw), raw))
@@ -212,8 +267,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             return
-        if b.kind == "ok" and any(e == "usage" for e, _ in _tagged(events)):
-            self._bill(model, b)
 
 
 def _tagged(events: list[tuple[str | None, str]]) -> list[tuple[str, str]]:
