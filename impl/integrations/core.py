@@ -25,6 +25,7 @@ from typing import Any, Protocol, Self, TypeVar, cast
 
 from impl.errors import (
     AffineViolation,
+    BudgetError,
     BudgetTypeError,
     InsufficientBudget,
     MissingUsage,
@@ -118,7 +119,8 @@ class BudgetedCall:
         if res is None:
             return
         r = self.amount
-        res.commit(min(charge, r))
+        if not self._apply(res.commit, min(charge, r)):
+            return
         self.outcome = "commit"
         if charge > r:
             extra = charge - r
@@ -171,15 +173,30 @@ class BudgetedCall:
         if res is None:
             return False
         if outcome == "cancel":
-            res.cancel()
+            self._apply(res.cancel)
         else:
             try:
-                res.forfeit()
+                self._apply(res.forfeit)
             except AffineViolation:
                 # Collected together with an abandoned stream: the reservation's own
                 # finalizer forfeited it first.
                 pass
-        self.outcome = outcome
+        self.outcome = self.outcome or outcome
+        return True
+
+    def _apply(self, op: Callable[..., object], *args: int) -> bool:
+        """Run a settlement; one the pool refuses because the reservation is no longer
+        held (a shared pool's expired lease: the store forfeited it) is a warning."""
+        try:
+            op(*args)
+        except BudgetError as e:
+            if type(e).__name__ != "LeaseExpired":
+                raise
+            self.outcome = "forfeit"
+            warnings.warn(BudgetWarning(
+                f"a call's reservation of {self.amount} uc could not be settled: {e}"),
+                stacklevel=3)
+            return False
         return True
 
     def _exit(self, ev: BaseException | None) -> None:
