@@ -348,3 +348,26 @@ def test_async_stream_cut_or_abandoned_forfeits(fake: FakeProvider, endpoint: st
 
     asyncio.run(run())
     assert steps.names() == ["reserve", "forfeit", "reserve", "forfeit"]
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "messages"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_async_raw_response_is_budgeted(fake: FakeProvider, endpoint: str,
+                                        stream: bool) -> None:
+    pool = impl.BudgetPool(BIG)
+    steps = Steps(pool)
+    client = wrap(fake, endpoint, pool, is_async=True)
+    node = client.chat.completions if endpoint == "chat" else client.messages
+
+    async def run() -> None:
+        raw = await node.with_raw_response.create(**kwargs(endpoint, stream))
+        parsed = raw.parse()
+        if hasattr(parsed, "__await__"):
+            parsed = await parsed
+        if stream:
+            assert [item async for item in parsed]
+        else:
+            assert parsed.usage is not None
+
+    asyncio.run(run())
+    assert steps.names() == ["reserve", "confirm_with_refund", "refund_to"]
