@@ -15,8 +15,8 @@ import anthropic
 import openai
 import pytest
 from calls import call, kwargs, method
-from conftest import Steps, anthropic_client, openai_client
 from fakeprovider import Behaviour, FakeProvider, closed_port
+from sdk_clients import Steps, anthropic_client, openai_client
 
 import impl
 from impl.integrations import BudgetWarning

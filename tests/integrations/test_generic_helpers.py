@@ -6,7 +6,7 @@ import asyncio
 import warnings
 
 import pytest
-from conftest import Steps
+from sdk_clients import Steps
 
 import impl
 from impl.integrations import BudgetWarning, budgeted_call, classify_failure, reserve_call

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from billing import billed_uc
 from calls import acall, call
-from conftest import anthropic_client, openai_client
 from fakeprovider import Behaviour, FakeProvider
+from sdk_clients import anthropic_client, openai_client
 
 import impl
 from impl.integrations import anthropic as budgeted_anthropic

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from billing import billed_uc
 from calls import MAX_OUT, call
-from conftest import Steps
 from fakeprovider import Behaviour, FakeProvider
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sdk_clients import Steps
 
 import impl
 import spec

@@ -14,8 +14,8 @@ import anthropic
 import openai
 import pytest
 from calls import MAX_OUT, acall, call, kwargs, method
-from conftest import Steps, anthropic_client, openai_client
 from fakeprovider import Behaviour, FakeProvider
+from sdk_clients import Steps, anthropic_client, openai_client
 
 import impl
 from impl.integrations import (

@@ -9,8 +9,8 @@ import openai
 import pytest
 from billing import billed_uc
 from calls import call
-from conftest import Steps, anthropic_client, openai_client
 from fakeprovider import Behaviour, FakeProvider
+from sdk_clients import Steps, anthropic_client, openai_client
 
 import impl
 from impl.integrations import anthropic as budgeted_anthropic
