@@ -104,7 +104,8 @@ CHECKS: dict[str, Check] = {
     s.name: s
     for s in (
         Check("proofs", "Z3: Init and every transition preserve every invariant, for any B0; "
-              "every transition can fire; paper Proposition 1 (charge <= reservation) for "
+              "every transition can fire; safety for every B0 by Spacer (an inductive "
+              "invariant found, or a real trace); paper Proposition 1 (charge <= reservation) for "
               "all token counts and rates; the reconciliation overshoot bound for all "
               "values", run_proofs),
         Check("explore", "explicit-state BFS of every reachable state at --b0, invariants "

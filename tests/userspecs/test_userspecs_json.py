@@ -82,9 +82,14 @@ def test_failing_and_incomplete_rows_of_user_specs(
 
 
 def test_mutant_rows() -> None:
-    doc = rows_json(mutant_checks(5) + handle_mutant_checks(), "mutants")
+    ledger = mutant_checks(5)
+    doc = rows_json(ledger + handle_mutant_checks(), "mutants")
     assert problems(doc) == []
     assert all(c["z3"] and c["model_checker"] for c in doc["checks"])
+    rows = {r.name: r for r in ledger}
+    assert rows["mutant refund_to_no_debit"].summary == (
+        "killed by Z3 (obligation step refund_to preserves Conservation failed) | "
+        "killed by BFS (Conservation broken after 3 steps)")
 
 
 def test_crosshair_rows() -> None:
