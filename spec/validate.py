@@ -20,6 +20,8 @@ write of one are both caught by name.
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 import numbers
 from collections.abc import Callable, Mapping
@@ -189,7 +191,11 @@ def _check(
     try:
         value = fn(*args)
     except Unsupported as e:
-        found.append(f"{where}: {e.what}; {e.remedy}")
+        what = e.what
+        if e.remedy == _TRUTH_REMEDY and e.what == _TRUTH and (seen := constructs(fn)):
+            what = (f"uses {' and '.join(seen)}, which needs a condition as a Python bool "
+                    "(NumPy arrays and Z3 terms are none)")
+        found.append(f"{where}: {what}; {e.remedy}")
         return
     except AttributeError as e:
         if isinstance(getattr(e, "obj", None), spec.State):
@@ -275,3 +281,68 @@ def _init_shape(spec: Spec) -> Shape:
         return _integer_values(value)
 
     return shape
+
+
+@functools.lru_cache(maxsize=64)
+def _module_tree(path: str) -> ast.AST | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _node_of(fn: Callable[..., Any]) -> ast.Lambda | ast.FunctionDef | None:
+    """The ``lambda`` or ``def`` node ``fn`` was compiled from, when its source is a file."""
+    code = getattr(fn, "__code__", None)
+    path = inspect.getsourcefile(fn) if code is not None else None
+    tree = _module_tree(path) if path else None
+    if code is None or tree is None:
+        return None
+    # an instruction of the body (not the zero-width bookkeeping ones) lies inside the node
+    here = [(line, col) for line, _, col, end in code.co_positions()
+            if line is not None and col is not None and end is not None and (col or end)]
+    if not here:
+        return None
+    line, col = here[0]
+    best: ast.Lambda | ast.FunctionDef | None = None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Lambda | ast.FunctionDef):
+            continue
+        if isinstance(node, ast.FunctionDef) and node.name != fn.__name__:
+            continue
+        start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+        if end[0] is not None and end[1] is not None and start <= (line, col) <= end and (
+                best is None or (node.lineno, node.col_offset) >= (best.lineno, best.col_offset)):
+            best = node
+    return best
+
+
+def constructs(fn: Callable[..., Any]) -> list[str]:
+    """The Python constructs in ``fn``'s source that need a ``bool`` (``and``, ``or``,
+    ``not``, ``if``, a chained comparison, ``in``, ``min``/``max``), in source order;
+    empty when the source cannot be found (e.g. a function built by ``eval``)."""
+    node = _node_of(fn)
+    if node is None:
+        return []
+    seen: list[str] = []
+
+    def add(word: str) -> None:
+        if word not in seen:
+            seen.append(word)
+
+    for n in ast.walk(node):
+        if isinstance(n, ast.BoolOp):
+            add("`and`" if isinstance(n.op, ast.And) else "`or`")
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
+            add("`not`")
+        elif isinstance(n, ast.IfExp | ast.If):
+            add("`if`")
+        elif isinstance(n, ast.Compare) and len(n.ops) > 1:
+            add("a chained comparison")
+        elif isinstance(n, ast.Compare) and isinstance(n.ops[0], ast.In | ast.NotIn):
+            add("`in`")
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in (
+                "min", "max", "any", "all"):
+            add(f"`{n.func.id}`")
+    return seen

@@ -74,12 +74,18 @@ def render(dot_text: str, fmt: str, path: Path) -> None:
         raise RuntimeError(f"dot -T{fmt} failed: {done.stderr.decode(errors='replace')}")
 
 
+#: Whose trace is drawn first: the exploration's (at the B0 asked for), then Spacer's
+#: (the shortest, at the smallest B0), then a reachable induction counterexample's.
+PREFERENCE = ("explore", "safety", "proof")
+
+
 def first_picture(results: Sequence[CheckResult]) -> Picture | None:
-    """The trace to draw: the first failing row's, else the first row's that has one."""
-    for r in [*[r for r in results if not r.ok], *results]:
-        if r.picture is not None:
-            return r.picture
-    return None
+    """The trace to draw: a failing row's before a passing one's, in ``PREFERENCE`` order
+    of kinds, else in run order."""
+    rank = {kind: i for i, kind in enumerate(PREFERENCE)}
+    drawn = sorted((r for r in results if r.picture is not None),
+                   key=lambda r: (r.ok, rank.get(r.kind, len(rank))))
+    return drawn[0].picture if drawn else None
 
 
 def write(results: Sequence[CheckResult], outputs: Mapping[str, Path],

@@ -35,8 +35,8 @@ INVARIANT = spec(inv=lambda s: (s.x >= 0,))
 '''
 
 CASES = [
-    ("AND", "transition 'take', guard", "`and`"),
-    ("CHAINED", "transition 'take', guard", "chained comparison"),
+    ("AND", "transition 'take', guard", "uses `and`, which needs a condition as a Python bool"),
+    ("CHAINED", "transition 'take', guard", "uses a chained comparison"),
     ("ARITY", "transition 'take', update", "lambda s, a:"),
     ("READS", "transition 'take', guard", "unknown variable 'y'"),
     ("WRITES", "transition 'take', update", "unknown variable(s) 'y'"),
