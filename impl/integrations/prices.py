@@ -140,13 +140,21 @@ def price_of(model: object, prices: Mapping[str, Rates]) -> Priced:
         user = prices.get(name)
         if user is not None:
             return Priced(model, user, user.input_usd_per_mtok)
+    cached = _PRICED.get(key)
+    if cached is not None:
+        return Priced(model, cached.rates, cached.max_input)
     row = TABLE.get(key)
     if row is None:
         raise MissingPrice(
             f"budgeted call refused: no price for model {model!r} (the built-in table of "
             f"{PRICES_AS_OF} has {', '.join(sorted(TABLE))}); pass "
             f"prices={{{model!r}: impl.Rates(input_usd_per_mtok, output_usd_per_mtok)}}")
-    return Priced(model, row.rates, row.max_input)
+    priced = _PRICED[key] = Priced(key, row.rates, row.max_input)  # a racing duplicate is equal
+    return Priced(model, priced.rates, priced.max_input)
+
+
+_PRICED: dict[str, Priced] = {}
+"""Table rows already converted to Rates (building Rates costs more than a whole plan)."""
 
 
 def reservation_rates(priced: Priced, writes_cache: bool) -> Rates:
