@@ -362,6 +362,15 @@ async def call_async(cfg: Config, planner: Planner, send: Callable[..., Any], ra
 DENY = object()
 """A layout entry for a billed method the wrapper does not budget."""
 
+
+@dataclass(frozen=True, slots=True)
+class Helper:
+    """A layout entry for an SDK helper method built over a budgeted method:
+    ``build(cfg, resource, retries, is_async)`` returns the method (e.g. a ``.stream()``
+    helper whose request goes through :func:`call_sync` / :func:`call_async`)."""
+
+    build: Callable[[Config, Any, int, bool], Callable[..., Any]]
+
 Layout = Mapping[str, Any]
 
 
@@ -391,13 +400,17 @@ class Node:
             return cached
         spec = self._layout.get(name)
         where = f"{self._where}.{name}"
-        if spec is DENY:
+        if spec is DENY or (self._raw and isinstance(spec, Helper)):
             raise Unbudgeted(
                 f"{where} is not budgeted: its calls would bypass the pool; call it on "
                 f"budgeted_client.unbudgeted (no reservation), or wrap it with "
                 f"impl.integrations.reserve_call")
         if spec is None and name != "with_raw_response":
             return getattr(self._target, name)
+        if isinstance(spec, Helper):
+            helper = spec.build(self._cfg, self._target, self._retries, self._async)
+            self._cache[name] = helper
+            return helper
         target = getattr(self._target, name)
         if name == "with_raw_response":
             value: Any = Node(target, self._cfg, self._layout, True, self._retries, where,

@@ -11,14 +11,15 @@
     m = client.messages.create(model="claude-haiku-4-5", max_tokens=200,
                                messages=[{"role": "user", "content": "Hi"}])
 
-``messages.create`` (also through ``with_raw_response``, and streamed) reserves before
-the request leaves and settles from its usage; see :func:`budgeted`. This module
+``messages.create`` (also through ``with_raw_response``, and streamed) and the
+``messages.stream(...)`` helper reserve before the request leaves and settle from its
+usage; see :func:`budgeted`. This module
 imports ``anthropic`` only when :func:`budgeted` is called.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from impl.estimators import Estimator
@@ -26,8 +27,12 @@ from impl.integrations._sdk import (
     DENY,
     BudgetedClient,
     Config,
+    Helper,
     Plan,
+    Unbudgeted,
     body_of,
+    call_async,
+    call_sync,
     make_config,
     output_limit,
     plan_call,
@@ -99,8 +104,37 @@ def plan_messages(cfg: Config, kwargs: dict[str, Any]) -> Plan:
     return plan_call(cfg, "messages.create", kwargs, body, out, overhead, meter)
 
 
+def _stream_helper(cfg: Config, messages: Any, retries: int,
+                   is_async: bool) -> Callable[..., Any]:
+    """``messages.stream(...)``: the SDK's stream manager over a budgeted
+    ``messages.create(stream=True)``, reserved when the ``with`` block is entered."""
+    from anthropic import NOT_GIVEN
+    from anthropic.lib.streaming import AsyncMessageStreamManager, MessageStreamManager
+
+    def stream(**kwargs: Any) -> Any:
+        if kwargs.get("output_format") is not None and not _omitted(kwargs["output_format"]):
+            raise Unbudgeted(
+                "client.messages.stream(output_format=...) is not budgeted; call "
+                "messages.create(stream=True, ...) and parse the result")
+        kw = {k: v for k, v in kwargs.items() if k != "output_format"}
+        kw["stream"] = True
+        if is_async:
+            return AsyncMessageStreamManager(
+                call_async(cfg, plan_messages, messages.create, False, retries, kw))
+        return MessageStreamManager(
+            lambda: call_sync(cfg, plan_messages, messages.create, False, retries, kw),
+            output_format=NOT_GIVEN)
+
+    return stream
+
+
+def _omitted(v: object) -> bool:
+    return type(v).__name__ in ("NotGiven", "Omit")
+
+
 LAYOUT: Mapping[str, Any] = {
-    "messages": {"create": plan_messages, "stream": DENY, "batches": DENY, "parse": DENY,
+    "messages": {"create": plan_messages, "stream": Helper(_stream_helper), "batches": DENY,
+                 "parse": DENY,
                  "with_streaming_response": DENY},
     "beta": DENY,
     "completions": DENY,
@@ -114,7 +148,8 @@ def budgeted(client: Any, pool: Any, prices: Mapping[str, Rates] | None = None, 
              default_max_tokens: int | None = None, reasoning_tokens: int = 0,
              extra_input_tokens: int = 0) -> BudgetedClient:
     """Wrap an ``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic`` client: used like
-    the client, every ``messages.create`` is budgeted against ``pool``.
+    the client, every ``messages.create`` (and the ``messages.stream(...)`` helper,
+    reserved when its ``with`` block is entered) is budgeted against ``pool``.
 
     The guarantees of :func:`impl.integrations.openai.budgeted`, with ``max_tokens``
     as the output cap (it bounds extended thinking too); a request with ``tools``

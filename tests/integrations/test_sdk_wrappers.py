@@ -227,7 +227,7 @@ def test_chat_parse_is_budgeted(fake: FakeProvider) -> None:
 @pytest.mark.parametrize(("endpoint", "path"), [
     ("chat", ("embeddings",)), ("chat", ("chat", "completions", "stream")),
     ("chat", ("beta",)), ("messages", ("messages", "batches")), ("messages", ("beta",)),
-    ("messages", ("messages", "stream")),
+    ("messages", ("messages", "with_raw_response", "stream")),
 ])
 def test_billed_methods_not_budgeted_are_refused(fake: FakeProvider, endpoint: str,
                                                  path: tuple[str, ...]) -> None:
@@ -370,4 +370,39 @@ def test_async_raw_response_is_budgeted(fake: FakeProvider, endpoint: str,
             assert parsed.usage is not None
 
     asyncio.run(run())
+    assert steps.names() == ["reserve", "confirm_with_refund", "refund_to"]
+
+
+@pytest.mark.parametrize("how", ["events", "final_message", "abandoned", "refused"])
+def test_anthropic_stream_helper_is_budgeted(fake: FakeProvider, how: str) -> None:
+    pool = impl.BudgetPool(3 if how == "refused" else BIG)
+    steps = Steps(pool)
+    helper = wrap(fake, "messages", pool).messages.stream(**kwargs("messages"))
+    assert steps.items == [] and fake.requests == 0  # nothing reserved before `with`
+    if how == "refused":
+        with pytest.raises(impl.InsufficientBudget), helper:
+            pass
+        assert fake.requests == 0
+        return
+    with helper as stream:
+        if how == "events":
+            assert [e.type for e in stream][-1] == "message_stop"
+        elif how == "final_message":
+            assert stream.get_final_message().usage.output_tokens == 7
+        else:
+            next(iter(stream))
+    resolved = ["forfeit"] if how == "abandoned" else ["confirm_with_refund", "refund_to"]
+    assert steps.names() == ["reserve", *resolved]
+
+
+def test_async_anthropic_stream_helper_is_budgeted(fake: FakeProvider) -> None:
+    pool = impl.BudgetPool(BIG)
+    steps = Steps(pool)
+    client = wrap(fake, "messages", pool, is_async=True)
+
+    async def run() -> str:
+        async with client.messages.stream(**kwargs("messages")) as stream:
+            return await stream.get_final_text()
+
+    assert asyncio.run(run()) == "hello"
     assert steps.names() == ["reserve", "confirm_with_refund", "refund_to"]
