@@ -8,6 +8,7 @@ billed ``c``), cancelled (``c = 0`` and the whole ``r`` refunded) or forfeited.
 from __future__ import annotations
 
 import gc
+import socket
 import warnings
 from typing import Any
 
@@ -93,6 +94,41 @@ def test_connection_refused_cancels(endpoint: str) -> None:
     err = anthropic.APIConnectionError if endpoint == "messages" else openai.APIConnectionError
     with pytest.raises(err):
         call(client, endpoint)
+    assert outcome(steps) == "cancel"
+    assert pool.available == BIG
+
+
+# Row: a connect timeout (the request never left) -> cancel. A listening socket that
+# never accepts, its backlog full, makes a real connect time out on loopback.
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_connect_timeout_cancels(endpoint: str) -> None:
+    pool = impl.BudgetPool(BIG)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for f in fillers:
+            f.setblocking(False)
+            f.connect_ex(("127.0.0.1", port))
+        try:
+            if endpoint == "messages":
+                raw: Any = anthropic.Anthropic(base_url=f"http://127.0.0.1:{port}",
+                                               api_key="t", max_retries=0, timeout=0.2)
+                client = budgeted_anthropic.budgeted(raw, pool)
+                err: type[Exception] = anthropic.APITimeoutError
+            else:
+                raw = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="t",
+                                    max_retries=0, timeout=0.2)
+                client = budgeted_openai.budgeted(raw, pool)
+                err = openai.APITimeoutError
+            steps = Steps(pool)
+            with pytest.raises(err) as info:
+                call(client, endpoint)
+        finally:
+            for f in fillers:
+                f.close()
+    assert type(info.value.__cause__).__name__ == "ConnectTimeout"
     assert outcome(steps) == "cancel"
     assert pool.available == BIG
 
@@ -273,3 +309,32 @@ def test_policy_returning_nonsense_forfeits_and_says_so(fake: FakeProvider) -> N
     with warnings.catch_warnings(), pytest.raises(impl.BudgetTypeError, match="'refund'"):
         call(client, "chat")
     assert outcome(steps) == "forfeit"
+
+
+# Row: the request never left, the other causes (DNS failure: httpx's ConnectError;
+# pool timeout), classified from the exception chain the SDKs build.
+@pytest.mark.parametrize("module", [openai, anthropic])
+@pytest.mark.parametrize(("cause", "sdk_error", "expected"), [
+    ("ConnectError", "APIConnectionError", "cancel"),
+    ("PoolTimeout", "APITimeoutError", "cancel"),
+    ("ConnectTimeout", "APITimeoutError", "cancel"),
+    ("ReadTimeout", "APITimeoutError", "forfeit"),
+    ("WriteTimeout", "APITimeoutError", "forfeit"),
+    ("RemoteProtocolError", "APIConnectionError", "forfeit"),
+    ("ReadError", "APIConnectionError", "forfeit"),
+])
+def test_transport_causes_are_classified(module: Any, cause: str, sdk_error: str,
+                                         expected: str) -> None:
+    import httpx2
+
+    from impl.integrations import classify_failure
+
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/messages")
+    try:
+        try:
+            raise getattr(httpx2, cause)("[Errno -2] Name or service not known")
+        except Exception as inner:
+            cls = getattr(module, sdk_error)
+            raise cls(request=request) from inner
+    except Exception as e:
+        assert classify_failure(e) == expected
