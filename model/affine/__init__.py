@@ -12,7 +12,8 @@ What it is: a bug finder, not a proof.
 What it guarantees, for the handles it tracks (values of impl's classes that it sees
 made: ``impl.Session(...)``, ``impl.BudgetPool(...)`` and every operation on handles;
 parameters and assignments annotated with an impl class; variables a function captures
-from where it is defined):
+from where it is defined; handles passed to, and fresh handles returned by, functions
+defined in the same module, whose bodies it analyses at each call):
 
 - every use, on some path, of a handle consumed earlier on that path is reported
   (AFF001 when consumed on every path, AFF002 on some, AFF003 by an earlier loop
@@ -38,8 +39,9 @@ from where it is defined):
   except impl.AffineViolation`` or ``pytest.raises(impl.AffineViolation)``: note
   AFF903).
 
-What it does not do: follow calls into your own functions (a callee that consumes its
-argument is invisible at the call site), track handles through containers, attributes,
+What it does not do: follow calls of methods, of functions of other modules or of
+functions passed around as values (a callee it does not follow, and that consumes its
+argument, is invisible at the call site), track handles through containers, attributes,
 ``global``/``nonlocal`` rebinding, or across modules; relate the conditions of
 different branches (a handle consumed under ``if x`` and used under ``if not x`` is
 reported as AFF002); know how many times a loop runs (a consumption in a loop body

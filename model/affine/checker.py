@@ -33,11 +33,30 @@ def check_tree(tree: ast.Module, path: str = "<string>", *, authority: bool = Fa
     for fn in inner:
         ctx.defs[id(fn)] = fn
     ctx.kept = frozenset().union(*(ctx.free(fn) for fn in inner)) if inner else frozenset()
+    ctx.module_defs = module_functions(tree)
     Analysis(ctx, tree, {}).run()
     for fn in inner:
         if id(fn) not in ctx.analysed:
             ctx.summary(fn, {})
     return sorted(sink.items)
+
+
+def module_functions(tree: ast.Module) -> dict[str, ast.AST]:
+    """Functions defined at module level under a name nothing else binds there."""
+    counts: dict[str, int] = {}
+    defs: dict[str, ast.AST] = {}
+    for node in scopes.own_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            counts[node.name] = counts.get(node.name, 0) + 1
+            if not isinstance(node, ast.ClassDef) and not node.decorator_list:
+                defs[node.name] = node
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            counts[node.id] = counts.get(node.id, 0) + 1
+        elif isinstance(node, ast.alias):
+            name = (node.asname or node.name).split(".")[0]
+            counts[name] = counts.get(name, 0) + 1
+    shared = scopes.shared(tree)
+    return {n: d for n, d in defs.items() if counts[n] == 1 and n not in shared}
 
 
 def check_source(source: str, path: str = "<string>", *, authority: bool = False

@@ -56,6 +56,8 @@ class FileContext:
     loop_ids: dict[int, int] = field(default_factory=dict)
     analysed: set[int] = field(default_factory=set)
     kept: frozenset[str] = frozenset()
+    module_defs: dict[str, ast.AST] = field(default_factory=dict)
+    """Module-level functions whose name is bound once (calls to them are analysed)."""
 
     def free(self, fn: ast.AST) -> frozenset[str]:
         """Variables ``fn`` captures (cached)."""
@@ -85,6 +87,8 @@ class Analysis:
         self.kept: frozenset[str] = (ctx.kept if isinstance(scope, ast.Module) else
                                      frozenset(scopes.bound(scope))
                                      if isinstance(scope, ast.ClassDef) else frozenset())
+        self.bound = frozenset(scopes.bound(scope)) if not isinstance(scope, ast.Module) \
+            else frozenset()
         self.used_captures: set[str] = set()
         self.returned: list[tuple[str, ...] | str | None] = []
         ctx.analysed.add(id(scope))
@@ -95,14 +99,15 @@ class Analysis:
         return self.ctx.loop_ids.setdefault(id(e), -1 - len(self.ctx.loop_ids))
 
     def initial(self) -> State:
-        """Parameters annotated with an impl class and captured variables: live."""
+        """Handles given (captured variables, parameters a call passes handles to) and
+        parameters annotated with an impl class: live."""
         env: dict[str, Handles] = {}
         objs: dict[str, Obj] = {}
         line = getattr(self.scope, "lineno", 0)
         col = getattr(self.scope, "col_offset", 0)
         for p in scopes.parameters(self.scope):
             kind = self.ctx.names.annotation_kind(p.annotation)
-            if kind is not None and p.arg not in self.shared:
+            if kind is not None and p.arg not in self.shared and p.arg not in self.captured:
                 key = f"param:{p.arg}"
                 objs[key] = Obj(kind, frozenset({LIVE}), p.lineno, p.col_offset,
                                 "a parameter", -1, escaped=True)

@@ -24,7 +24,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from model.affine import api
+from model.affine import api, scopes
 from model.affine.cfg import Node
 from model.affine.lattice import (
     LIVE,
@@ -43,7 +43,7 @@ from model.affine.lattice import (
 )
 
 if TYPE_CHECKING:
-    from model.affine.dataflow import Analysis
+    from model.affine.dataflow import Analysis, Summary
 
 QUIET = frozenset({"print", "repr", "str", "id", "type", "isinstance", "hash", "format"})
 """Builtins that never touch a handle's state (``repr`` of a consumed handle works)."""
@@ -65,7 +65,7 @@ def _name(e: ast.AST) -> str:
 
 def _describe(f: Consumed) -> str:
     if f.closure:
-        return f"closure `{f.closure}` consumed it ({f.op} at line {f.line})"
+        return f"`{f.closure}` consumed it ({f.op} at line {f.line})"
     return f"{f.op}() consumed it at line {f.line}"
 
 
@@ -73,7 +73,8 @@ _HINT = {
     "AFF001": "rebind the result (`b = b.spend(...)`) and use the new handle",
     "AFF002": "make every path rebind it, or use it only where it is still live",
     "AFF003": "rebind it in the loop (`b = b.spend(...)`) or make a fresh one per iteration",
-    "AFF004": "give each closure its own handle (split the budget first)",
+    "AFF004": "give each function or closure its own handle (split the budget first), "
+              "or rebind what it returns",
 }
 
 
@@ -157,7 +158,7 @@ class Eval:
             else:
                 code = "AFF001" if definite else "AFF002"
         who = f"`{label or _name(e)}`"
-        what = (f"{who} is used by closure `{closure}` ({op})" if closure
+        what = (f"{who} is used by `{closure}` ({op})" if closure
                 else f"{who} is used ({op})")
         when = "after" if definite else "but may already be consumed:"
         if code == "AFF003":
@@ -538,10 +539,11 @@ class Eval:
         if isinstance(e, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
             self.comprehension(e)
             return None
-        if isinstance(e, ast.Starred | ast.Yield | ast.YieldFrom | ast.Await):
+        if isinstance(e, ast.Await):
+            return self.expr(e.value)  # a coroutine of a known function: its result
+        if isinstance(e, ast.Starred | ast.Yield | ast.YieldFrom):
             v = self.expr(e.value) if e.value is not None else None
-            if not isinstance(e, ast.Await):
-                self.escape(v, "AFF901", "yielded or unpacked", e)
+            self.escape(v, "AFF901", "yielded or unpacked", e)
             return None
         for child in ast.iter_child_nodes(e):
             if isinstance(child, ast.expr):
@@ -657,12 +659,9 @@ class Eval:
                 self.expr(a)
             return None
         fv = self.expr(f)
-        if isinstance(fv, Closure):
-            self.unknown_args(e, f"{_name(f)}()")
-            returns = self.run_closure(fv, "called", e)
-            if returns is None:
-                return None
-            return self.alloc(returns, (), e, f"{_name(f)}()")
+        fn = self.known_function(f, fv)
+        if fn is not None:
+            return self.call_known(fn, e)
         return self.unknown_call(e, f"{_name(f)}()")
 
     def unknown_args(self, e: ast.Call, callee: str) -> None:
@@ -756,6 +755,67 @@ class Eval:
                 out[name] = kind
         return out
 
+    def known_function(self, f: ast.expr, fv: Value) -> ast.AST | None:
+        """The function or lambda a call's callee names, when the checker knows it: one
+        defined in this scope, or a module-level function this scope does not shadow."""
+        if isinstance(fv, Closure):
+            if len(fv.defs) == 1:
+                (ident,) = fv.defs
+                return self.an.ctx.defs.get(ident)
+            return None
+        if isinstance(f, ast.Name) and fv is None and f.id not in self.an.bound:
+            return self.an.ctx.module_defs.get(f.id)
+        return None
+
+    def call_known(self, fn: ast.AST, e: ast.Call) -> Value:
+        """A call of a function the checker can analyse: its effect on the handles it
+        captures and on those passed to its parameters, and the handles it returns."""
+        positional = [p.arg for p in scopes.parameters(fn)[:_n_positional(fn)]]
+        args: dict[str, tuple[Value, ast.expr]] = {}
+        given = self.captured(fn)
+        for i, a in enumerate(e.args):
+            v = self.expr(a)
+            if isinstance(a, ast.Starred) or i >= len(positional):
+                self.escape(v, "AFF901", f"`{_name(a)}` passed as *args", a)
+                positional = []
+                continue
+            args[positional[i]] = (v, a)
+        names = {p.arg for p in scopes.parameters(fn)}
+        for k in e.keywords:
+            v = self.expr(k.value)
+            if k.arg in names:
+                args[k.arg] = (v, k.value)
+            else:
+                self.escape(v, "AFF901", f"`{_name(k.value)}` passed as **kwargs", k.value)
+        for name, (v, a) in args.items():
+            if isinstance(v, Closure):
+                self.run_closure(v, f"handed to {_label(fn)}()", a)
+            kind = self.kind(v)
+            if kind is not None:
+                given[name] = kind
+            for key in objects(v):
+                self.s.objs[key] = replace(self.s.objs[key], escaped=True)
+        self.may_raise(None)
+        summary = self.an.ctx.summary(fn, given)
+        values = {name: v for name, (v, _) in args.items()}
+        self.apply_summary(summary, _label(fn), "called", e, values)
+        if summary.returns is None:
+            return None
+        return self.alloc(summary.returns, (), e, f"{_label(fn)}()")
+
+    def apply_summary(self, summary: Summary, label: str, how: str, e: ast.AST,
+                      args: dict[str, Value]) -> None:
+        """Uses and consumptions of a function's run, on the variables it captures from
+        here and on the values passed to its parameters (``args``)."""
+        def value(name: str) -> Value:
+            return args[name] if name in args else self.s.env.get(name)
+
+        for name in sorted(summary.uses | summary.consumes):
+            self.use(value(name), how, e, closure=label, label=name)
+        for name in sorted(summary.consumes):
+            self.consume(value(name), how, e, closure=label,
+                         strong=name in summary.consumes_always)
+
     def run_closure(self, v: Closure, how: str, e: ast.AST) -> tuple[str, ...] | str | None:
         """The effect of running the closure now (a call, or handing it to code that
         may call it): its uses and consumptions of the variables it captures. Returns
@@ -766,15 +826,19 @@ class Eval:
         fn = self.an.ctx.defs.get(ident)
         if fn is None:
             return None
-        captured = self.captured(fn)
-        summary = self.an.ctx.summary(fn, captured)
-        label = getattr(fn, "name", f"lambda at line {getattr(fn, 'lineno', 0)}")
-        for name in sorted(summary.uses | summary.consumes):
-            self.use(self.s.env.get(name), how, e, closure=label, label=name)
-        for name in sorted(summary.consumes):
-            self.consume(self.s.env.get(name), how, e, closure=label,
-                         strong=name in summary.consumes_always)
+        summary = self.an.ctx.summary(fn, self.captured(fn))
+        self.apply_summary(summary, _label(fn), how, e, {})
         return summary.returns
+
+
+def _label(fn: ast.AST) -> str:
+    return getattr(fn, "name", f"lambda at line {getattr(fn, 'lineno', 0)}")
+
+
+def _n_positional(fn: ast.AST) -> int:
+    if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        return len(fn.args.posonlyargs) + len(fn.args.args)
+    return 0
 
 
 def _rename(v: Value, old: str, new: str) -> Value:

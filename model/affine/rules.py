@@ -14,8 +14,9 @@ CODES: dict[str, str] = {
     "AFF002": "use of a handle consumed on some path to this point (after a branch, "
               "an except clause, a loop exit)",
     "AFF003": "use in a loop of a handle consumed in an earlier iteration (no rebinding)",
-    "AFF004": "a handle consumed by a closure and used again (captured by two closures, "
-              "a closure called twice, used after a closure that consumes it was handed off)",
+    "AFF004": "a handle consumed by a function or closure and used again (handed twice to "
+              "a function that consumes it, captured by two closures, a closure run twice, "
+              "used after a closure that consumes it was handed off)",
     "AFF005": "copy, deepcopy or pickle of an impl value (always raises AffineViolation)",
     "AFF006": "a handle minted without its authority (Budget(), Receipt(), ... outside "
               "impl, or a second Session.take())",
