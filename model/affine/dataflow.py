@@ -129,8 +129,9 @@ class Analysis:
             n = nodes[work.pop()]
             visits[n.id] += 1
             if visits[n.id] > MAX_VISITS:
-                self.ctx.sink.add(n.line, n.col, "AFF903",
-                                  "analysis stopped: no fixpoint (please report)")
+                self.ctx.sink.add(n.line, n.col, "AFF905",
+                                  "analysis of this scope stopped early: no fixpoint reached "
+                                  "(a bug of the checker: please report it)")
                 break
             before = states[n.id]
             ev = Eval(self, n, before, report=False)

@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "AFF903": "note: a violation inside code that expects AffineViolation (except, "
               "pytest.raises) is not reported",
     "AFF904": "note: a Markdown code block that is not Python was skipped",
+    "AFF905": "note: the analysis of a scope stopped before its fixpoint (a checker bug)",
 }
 
 
