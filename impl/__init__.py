@@ -44,7 +44,9 @@ from impl.fleet import (
 from impl.ledger import FIELDS, TRANSITIONS, Ledger, Step
 from impl.pool import BudgetPool, ReasoningReservation, Reservation, StreamReservation
 from impl.pricing import (
+    BilledTokens,
     Rates,
+    billed_tokens,
     charge_from_tokens,
     charge_uc,
     cost_uc_ceil,
@@ -66,6 +68,7 @@ __all__ = [
     "AffineViolation",
     "AlreadySettled",
     "AmountTypeError",
+    "BilledTokens",
     "Budget",
     "BudgetError",
     "BudgetPool",
@@ -97,6 +100,7 @@ __all__ = [
     "Tiktoken",
     "UnknownReservation",
     "WithMargin",
+    "billed_tokens",
     "charge_from_tokens",
     "charge_uc",
     "cost_uc_ceil",

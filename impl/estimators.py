@@ -14,11 +14,11 @@ section 3.4). Three are provided:
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from impl.errors import BudgetTypeError, EstimatorError
+from impl._exact import bounded_ratio
+from impl.errors import AmountTypeError, BudgetTypeError, EstimatorError
 
 if TYPE_CHECKING:
     import tiktoken
@@ -59,31 +59,17 @@ class ByteLength:
 
 
 def exact_ratio(value: object, what: str) -> Fraction:
-    """Convert ``value`` to an exact Fraction, refusing what cannot be exact.
+    """Convert ``value`` to an exact Fraction, refusing what cannot be exact or is absurd.
 
     Accepts int (not bool), :class:`~fractions.Fraction`, finite
     :class:`~decimal.Decimal`, a decimal str (``"1.25"``) and float, which is read
     through its shortest repr (``1.2`` means 6/5, the literal written, not the binary
-    double 1.1999999999999999555...).
+    double 1.1999999999999999555...). Bounded (:mod:`impl._exact`): ``|value| < 10**9``
+    with at most 40 decimals, checked in time independent of the value's size; a value
+    out of bounds, not finite or not a number raises :class:`impl.EstimatorError`, a
+    value of another type :class:`impl.BudgetTypeError`.
     """
-    if type(value) is bool:
-        raise BudgetTypeError(f"{what} must be a number, got bool")
-    if isinstance(value, int | Fraction):
-        return Fraction(value)
-    if isinstance(value, float):
-        value = repr(value)
-    if isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise EstimatorError(f"{what} must be a decimal number, got {value!r}") from None
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise EstimatorError(f"{what} must be finite, got {value}")
-        return Fraction(value)
-    raise BudgetTypeError(
-        f"{what} must be an int, Decimal, Fraction, decimal str or float, got "
-        f"{type(value).__name__}")
+    return bounded_ratio(value, what, EstimatorError)
 
 
 class WithMargin:
@@ -91,7 +77,8 @@ class WithMargin:
 
     ``margin >= 1`` (a margin below 1 could turn a sound estimate unsound:
     :class:`impl.EstimatorError`). ``margin`` may be an int, Fraction, Decimal, decimal
-    str, or float (read through its shortest repr, see :func:`exact_ratio`).
+    str, or float (read through its shortest repr), below ``10**9`` with at most 40
+    decimals (see :func:`exact_ratio`).
     """
 
     __slots__ = ("_den", "_num", "base", "margin")
@@ -112,8 +99,21 @@ class WithMargin:
         self._den = m.denominator
 
     def estimate(self, text: str) -> int:
-        """Return ``ceil(base.estimate(text) * margin)``."""
+        """Return ``ceil(base.estimate(text) * margin)``.
+
+        The base's estimate must be an int ``>= 0``: anything else raises
+        :class:`impl.AmountTypeError` (not an int, bool included) or
+        :class:`impl.EstimatorError` (negative), naming the base.
+        """
         n = self.base.estimate(text)
+        if type(n) is not int:
+            raise AmountTypeError(
+                f"WithMargin.estimate: the base estimator {type(self.base).__name__} "
+                f"returned {type(n).__name__}, not an int number of tokens")
+        if n < 0:
+            raise EstimatorError(
+                f"WithMargin.estimate: the base estimator {type(self.base).__name__} "
+                f"returned a negative estimate ({n if n.bit_length() < 128 else 'huge'})")
         return -(-(n * self._num) // self._den)
 
     def __repr__(self) -> str:

@@ -20,10 +20,10 @@ through Decimal and Fraction. CrossHair runs symbolic values through its own slo
 pure-Python Decimal or makes them concrete, one per execution path, and cannot exhaust
 those paths. So the contracts come in three kinds:
 
-- *symbolic rates*: the pricing functions receive a duck-typed stand-in for
-  ``Rates`` (:class:`_SymbolicRates`: the three ints the functions read) with
-  symbolic ``in_num``, ``out_num``, ``den``: CrossHair can confirm these over all
-  paths, i.e. for every token count and every rate within the bounds;
+- *symbolic rates*: the pricing functions receive a ``Rates`` whose per-token
+  numerators (input, output, the cache tiers) and denominator are symbolic ints
+  (:func:`_sym_rates` sets them without the Decimal parsing): CrossHair can confirm
+  these over all paths, i.e. for every token count and every rate within the bounds;
 - *price points*: real ``Rates`` objects that impl builds at import (outside
   CrossHair) from :data:`PRICE_POINTS`, a fixed table of rate pairs written in every
   input form ``Rates`` accepts, indexed by a symbolic ``k``: confirmed over every
@@ -43,16 +43,15 @@ proved with Z3 in :mod:`proofs.proposition1`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import cast
 
 from impl import errors as _errors
 from impl import estimators as _estimators
 from impl import pool as _pool
 from impl import pricing as _pricing
 from impl import session as _session
+from impl import usage as _usage
 
 UC_SCALE = 10**7
 """``m`` micro-USD per million tokens is ``m / UC_SCALE`` uc per token.
@@ -109,20 +108,27 @@ MARGIN_ESTIMATORS: tuple[_estimators.WithMargin, ...] = tuple(
 """``WithMargin`` of each :data:`MARGINS` entry as given, built once at import."""
 
 
-@dataclass(frozen=True)
-class _SymbolicRates:
-    """A stand-in for :class:`impl.pricing.Rates` holding only the three ints the
-    pricing functions read (``in_num``, ``out_num``, ``den``), so CrossHair can keep
-    them symbolic. ``Rates`` guarantees ``den > 0`` and numerators ``>= 0``: checked
-    on the real class by :func:`rates_price_points` and :func:`rates_any_micro`."""
-
-    in_num: int
-    out_num: int
-    den: int
+_RATE_FIELDS = ("in_num", "out_num", "write_5m_num", "write_1h_num", "read_num", "den")
 
 
-def _sym_rates(in_num: int, out_num: int, den: int) -> _pricing.Rates:
-    return cast(_pricing.Rates, _SymbolicRates(in_num, out_num, den))
+def _sym_rates(in_num: int, out_num: int, den: int, write_5m_num: int | None = None,
+               write_1h_num: int | None = None, read_num: int | None = None
+               ) -> _pricing.Rates:
+    """An :class:`impl.pricing.Rates` holding the given (symbolic) per-token numerators
+    over ``den``, built without its Decimal parsing so CrossHair can keep them symbolic.
+
+    A tier left out takes the default ``Rates`` gives it (writes at twice the input,
+    reads at the input); ``Rates`` itself guarantees ``den > 0`` and numerators
+    ``>= 0``: checked on the real constructor by :func:`rates_price_points` and
+    :func:`rates_any_micro`. The Decimal fields are not set: the pricing functions
+    read only the numerators."""
+    w5 = 2 * in_num if write_5m_num is None else write_5m_num
+    w1h = max(2 * in_num, w5) if write_1h_num is None else write_1h_num
+    rd = in_num if read_num is None else read_num
+    r = object.__new__(_pricing.Rates)
+    for name, value in zip(_RATE_FIELDS, (in_num, out_num, w5, w1h, rd, den), strict=True):
+        object.__setattr__(r, name, value)
+    return r
 
 
 def _micro_rates(in_micro: int, out_micro: int) -> _pricing.Rates:
@@ -133,6 +139,14 @@ def _micro_rates(in_micro: int, out_micro: int) -> _pricing.Rates:
 def _is_ceil(q: int, x: int, d: int) -> bool:
     """``q == ceil(x / d)`` for ``d > 0``, stated without division: ``(q-1)*d < x <= q*d``."""
     return (q - 1) * d < x <= q * d
+
+
+def _tiered(fresh: int, write_5m: int, write_1h: int, write: int, read: int, out: int,
+            in_num: int, out_num: int, w5_num: int, w1h_num: int, read_num: int) -> int:
+    """The exact tiered cost times ``den``: each class at its tier, a write of unreported
+    duration at the dearer write tier (the specification of ``charge_uc``)."""
+    return (fresh * in_num + write_5m * w5_num + write_1h * w1h_num
+            + write * max(w5_num, w1h_num) + read * read_num + out * out_num)
 
 
 def _same_ratios(got: tuple[int, int, int], want: tuple[int, int, int]) -> bool:
@@ -237,31 +251,152 @@ def proposition1_tokens(est_in: int, max_out: int, billed_in: int, billed_out: i
     return charge <= reservation
 
 
-def proposition1_usage(est_in: int, max_out: int, reasoning: int, billed_in: int,
-                       cache_write: int, cache_read: int, billed_out: int,
-                       in_num: int, out_num: int, den: int) -> bool:
-    """Paper Proposition 1 through ``charge_uc`` of a usage report (symbolic rates).
+def _billed(fresh: int = 0, read: int = 0, write_5m: int = 0, write_1h: int = 0,
+            write: int = 0, out: int = 0) -> _usage.BilledTokens:
+    return _usage.BilledTokens(input=fresh, cache_read=read, cache_write_5m=write_5m,
+                               cache_write_1h=write_1h, cache_write=write, output=out)
 
-    An Anthropic-style report bills ``input_tokens + cache_creation_input_tokens +
-    cache_read_input_tokens`` in and ``output_tokens`` out; when that input is within
-    the estimate (A1) and the output within ``max_out + reasoning`` (A6 with the
-    reasoning allowance), ``charge_uc(report) <=
-    reservation_from_tokens(est_in, max_out + reasoning)``.
 
-    pre: 0 <= billed_in and 0 <= cache_write and 0 <= cache_read
-    pre: billed_in + cache_write + cache_read <= est_in < 10**7
+def proposition1_usage(est_in: int, max_out: int, reasoning: int, fresh: int,
+                       write_5m: int, write_1h: int, read: int, billed_out: int,
+                       in_num: int, out_num: int, w5_num: int, w1h_num: int,
+                       read_num: int, den: int) -> bool:
+    """Paper Proposition 1 through ``charge_uc`` of a tiered usage report (symbolic rates).
+
+    An Anthropic report bills ``input_tokens`` (uncached), 5-minute and 1-hour cache
+    writes and cache reads in, ``output_tokens`` out, each at its own rate. When the
+    input-side tokens are within the estimate (A1) and the output within ``max_out +
+    reasoning`` (A6 with the reasoning allowance), ``charge_uc(report) <=
+    reservation_from_tokens(est_in, max_out + reasoning, cache_writes=True)``: the
+    reservation prices the estimate at the dearest input-side tier.
+
+    pre: 0 <= fresh and 0 <= write_5m and 0 <= write_1h and 0 <= read
+    pre: fresh + write_5m + write_1h + read <= est_in < 10**7
     pre: 0 <= max_out < 10**7 and 0 <= reasoning < 10**7
     pre: 0 <= billed_out <= max_out + reasoning
     pre: 0 <= in_num < 10**12 and 0 <= out_num < 10**12 and 0 < den < 10**12
+    pre: 0 <= w5_num < 10**12 and 0 <= w1h_num < 10**12 and 0 <= read_num < 10**12
     post: __return__
     """
-    rates = _sym_rates(in_num, out_num, den)
-    usage = {"input_tokens": billed_in, "output_tokens": billed_out,
-             "cache_creation_input_tokens": cache_write,
-             "cache_read_input_tokens": cache_read}
+    rates = _sym_rates(in_num, out_num, den, w5_num, w1h_num, read_num)
+    usage = {"input_tokens": fresh, "output_tokens": billed_out,
+             "cache_creation_input_tokens": write_5m + write_1h,
+             "cache_creation": {"ephemeral_5m_input_tokens": write_5m,
+                                "ephemeral_1h_input_tokens": write_1h},
+             "cache_read_input_tokens": read}
     charge = _pricing.charge_uc(usage, rates)
-    reservation = _pricing.reservation_from_tokens(est_in, max_out + reasoning, rates)
+    reservation = _pricing.reservation_from_tokens(est_in, max_out + reasoning, rates,
+                                                   cache_writes=True)
     return charge <= reservation
+
+
+def charge_tiers_exact(fresh: int, w5: int, w1h: int, write: int, read: int, out: int,
+                       a: int, b: int, c5: int, c1: int, cr: int, den: int) -> int:
+    """``charge_uc`` of billed token classes prices each class at its tier, rounded up.
+
+    Rates (per-token numerators over ``den``): ``a`` input, ``b`` output, ``c5`` / ``c1``
+    5-minute / 1-hour cache write, ``cr`` cache read. Writes of unreported duration at
+    the dearer write tier; the result is the least integer at least the exact tiered
+    cost (never under the bill, less than 1 uc over).
+
+    pre: 0 <= fresh < 10**7 and 0 <= w5 < 10**7 and 0 <= w1h < 10**7
+    pre: 0 <= write < 10**7 and 0 <= read < 10**7 and 0 <= out < 10**7
+    pre: 0 <= a < 10**12 and 0 <= b < 10**12 and 0 < den < 10**12
+    pre: 0 <= c5 < 10**12 and 0 <= c1 < 10**12 and 0 <= cr < 10**12
+    post: _is_ceil(__return__, _tiered(fresh, w5, w1h, write, read, out, a, b, c5, c1, cr), den)
+    """
+    billed = _billed(fresh, read, w5, w1h, write, out)
+    return _pricing.charge_uc(billed, _sym_rates(a, b, den, c5, c1, cr))
+
+
+def reservation_tiers_exact(i: int, o: int, in_num: int, out_num: int, w5_num: int,
+                            w1h_num: int, read_num: int, den: int) -> int:
+    """``reservation_from_tokens(..., cache_writes=True)`` prices the estimate at the
+    dearest input-side tier (input, cache read, 5-minute and 1-hour write), rounded up.
+
+    pre: 0 <= i < 10**7 and 0 <= o < 10**7
+    pre: 0 <= in_num < 10**12 and 0 <= out_num < 10**12 and 0 < den < 10**12
+    pre: 0 <= w5_num < 10**12 and 0 <= w1h_num < 10**12 and 0 <= read_num < 10**12
+    post: _is_ceil(__return__, i * max(in_num, w5_num, w1h_num, read_num) + o * out_num, den)
+    """
+    rates = _sym_rates(in_num, out_num, den, w5_num, w1h_num, read_num)
+    return _pricing.reservation_from_tokens(i, o, rates, cache_writes=True)
+
+
+def usage_anthropic(fresh: int, write_5m: int, write_1h: int, read: int,
+                    out: int) -> _usage.BilledTokens:
+    """An Anthropic report: ``input_tokens`` excludes the cache tokens, the writes are
+    split by TTL; each token lands in its class once.
+
+    pre: 0 <= fresh < 10**7 and 0 <= write_5m < 10**7 and 0 <= write_1h < 10**7
+    pre: 0 <= read < 10**7 and 0 <= out < 10**7
+    post: __return__ == _billed(fresh, read, write_5m, write_1h, 0, out)
+    """
+    return _usage.billed_tokens({
+        "input_tokens": fresh, "output_tokens": out,
+        "cache_creation_input_tokens": write_5m + write_1h,
+        "cache_creation": {"ephemeral_5m_input_tokens": write_5m,
+                           "ephemeral_1h_input_tokens": write_1h},
+        "cache_read_input_tokens": read})
+
+
+def usage_openai_chat(fresh: int, write: int, read: int, visible: int,
+                      reasoning: int) -> _usage.BilledTokens:
+    """An OpenAI chat report: cached and cache-write tokens are inside ``prompt_tokens``,
+    reasoning inside ``completion_tokens``; each counted once.
+
+    pre: 0 <= fresh < 10**7 and 0 <= write < 10**7 and 0 <= read < 10**7
+    pre: 0 <= visible < 10**7 and 0 <= reasoning < 10**7
+    post: __return__ == _billed(fresh, read, 0, 0, write, visible + reasoning)
+    """
+    return _usage.billed_tokens({
+        "prompt_tokens": fresh + write + read, "completion_tokens": visible + reasoning,
+        "prompt_tokens_details": {"cached_tokens": read, "cache_write_tokens": write},
+        "completion_tokens_details": {"reasoning_tokens": reasoning}})
+
+
+def usage_responses(fresh: int, read: int, visible: int,
+                    reasoning: int) -> _usage.BilledTokens:
+    """An OpenAI Responses report: ``input_tokens`` includes the cached tokens,
+    ``output_tokens`` the reasoning; each counted once.
+
+    pre: 0 <= fresh < 10**7 and 0 <= read < 10**7
+    pre: 0 <= visible < 10**7 and 0 <= reasoning < 10**7
+    post: __return__ == _billed(fresh, read, 0, 0, 0, visible + reasoning)
+    """
+    return _usage.billed_tokens({
+        "input_tokens": fresh + read, "output_tokens": visible + reasoning,
+        "input_tokens_details": {"cached_tokens": read},
+        "output_tokens_details": {"reasoning_tokens": reasoning}})
+
+
+def usage_gemini(fresh: int, read: int, candidates: int,
+                 thoughts: int) -> _usage.BilledTokens:
+    """Gemini ``usageMetadata``: the cached tokens are inside ``promptTokenCount``;
+    ``thoughtsTokenCount`` is output *on top of* ``candidatesTokenCount``.
+
+    pre: 0 <= fresh < 10**7 and 0 <= read < 10**7
+    pre: 0 <= candidates < 10**7 and 0 <= thoughts < 10**7
+    post: __return__ == _billed(fresh, read, 0, 0, 0, candidates + thoughts)
+    """
+    return _usage.billed_tokens({
+        "promptTokenCount": fresh + read, "cachedContentTokenCount": read,
+        "candidatesTokenCount": candidates, "thoughtsTokenCount": thoughts,
+        "totalTokenCount": fresh + read + candidates + thoughts})
+
+
+def usage_gateway(fresh: int, write: int, read: int, out: int) -> _usage.BilledTokens:
+    """A gateway-normalised report: OpenAI ``prompt_tokens`` already includes the cache
+    tokens that Anthropic's fields also report; counted once, not twice.
+
+    pre: 0 <= fresh < 10**7 and 0 <= write < 10**7 and 0 <= read < 10**7
+    pre: 0 <= out < 10**7
+    post: __return__ == _billed(fresh, read, 0, 0, write, out)
+    """
+    return _usage.billed_tokens({
+        "prompt_tokens": fresh + write + read, "completion_tokens": out,
+        "prompt_tokens_details": {"cached_tokens": read},
+        "cache_creation_input_tokens": write, "cache_read_input_tokens": read})
 
 
 def usage_openai_names(prompt_tokens: int, completion_tokens: int,
@@ -589,7 +724,14 @@ CONTRACTS: tuple[Contract, ...] = (
     charge_rounds_up,
     proposition1_tokens,
     proposition1_usage,
+    charge_tiers_exact,
+    reservation_tiers_exact,
     usage_openai_names,
+    usage_anthropic,
+    usage_openai_chat,
+    usage_responses,
+    usage_gemini,
+    usage_gateway,
     # pricing, real Rates
     rates_price_points,
     proposition1_price_points,

@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # their bounds, whatever the machine's speed (the others may only be searched).
 MUST_CONFIRM = {
     "cost_ceil_exact", "cost_ceil_monotone", "reservation_rounds_up", "charge_rounds_up",
-    "proposition1_tokens", "proposition1_usage", "usage_openai_names",
+    "proposition1_tokens", "charge_tiers_exact", "reservation_tiers_exact",
+    "usage_openai_names", "usage_anthropic", "usage_openai_chat", "usage_responses",
+    "usage_gemini", "usage_gateway",
     "rates_price_points", "margin_forms", "margin_integer", "split_amounts",
     "merge_amounts", "spend_amounts", "confirm_refund", "forfeit_amounts",
     "reasoning_total", "stream_refund", "pool_commit",
@@ -81,7 +83,8 @@ def test_every_contract_has_pre_and_postconditions_and_calls_impl() -> None:
         doc = inspect.getdoc(fn) or ""
         assert "pre:" in doc and postconditions(fn), fn.__name__
         src = inspect.getsource(fn)
-        impl_uses = ("_pricing.", "_estimators.", "_session.", "_pool.", "_micro_rates(",
+        impl_uses = ("_pricing.", "_estimators.", "_usage.", "_session.", "_pool.",
+                     "_micro_rates(",
                      "PRICE_RATES[", "MARGIN_ESTIMATORS[")
         assert any(u in src for u in impl_uses), fn.__name__
 

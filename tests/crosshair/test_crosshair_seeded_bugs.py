@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import impl.pricing
+import impl.usage
 from impl.budget import Budget
 from model.cli.crosshair import check
 from proofs import contracts
@@ -37,9 +38,9 @@ def charge_rounded_per_side(i: int, o: int, rates: impl.pricing.Rates) -> int:
     return -(-(i * rates.in_num) // rates.den) + -(-(o * rates.out_num) // rates.den)
 
 
-def cost_rounded_to_nearest(i: int, o: int, in_num: int, out_num: int, den: int) -> int:
-    """Seeded bug in the shared core: round half up instead of ceiling."""
-    return (2 * (i * in_num + o * out_num) + den) // (2 * den)
+def rounded_to_nearest(x: int, den: int) -> int:
+    """Seeded bug in the shared rounding core: round half up instead of ceiling."""
+    return (2 * x + den) // (2 * den)
 
 
 def charge_uc_rounded_down(usage: object, rates: impl.pricing.Rates) -> int:
@@ -95,17 +96,17 @@ def test_round_to_nearest_in_the_core_is_caught_by_the_rounding_contracts(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Rounding both sides to nearest keeps Proposition 1 (the same monotone rounding on
     both sides) but under-reports charges: the rounds-up contracts catch it."""
-    monkeypatch.setattr(impl.pricing, "cost_uc_ceil", cost_rounded_to_nearest)
+    monkeypatch.setattr(impl.pricing, "_ceil_div", rounded_to_nearest)
     fns: list[contracts.Contract] = [contracts.cost_ceil_exact, contracts.charge_rounds_up,
            contracts.reservation_rounds_up, contracts.usage_openai_names,
-           contracts.proposition1_tokens]
+           contracts.charge_tiers_exact, contracts.proposition1_tokens]
     results = {r.function: r for r in check_contracts(fns, TIMEOUT)}
     assert results["proposition1_tokens"].status == "confirmed"
     hits = found(list(results.values()))
-    assert set(hits) == {f.__name__ for f in fns[:4]}
-    for fn in fns[:4]:
+    assert set(hits) == {f.__name__ for f in fns[:-1]}
+    for fn in fns[:-1]:
         assert_genuine(fn, hits[fn.__name__], monkeypatch.undo)
-        monkeypatch.setattr(impl.pricing, "cost_uc_ceil", cost_rounded_to_nearest)
+        monkeypatch.setattr(impl.pricing, "_ceil_div", rounded_to_nearest)
 
 
 def test_charge_uc_rounded_down_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,6 +114,49 @@ def test_charge_uc_rounded_down_is_found(monkeypatch: pytest.MonkeyPatch) -> Non
     (r,) = check_contracts([contracts.usage_openai_names], TIMEOUT)
     assert r.status == "counterexample"
     assert_genuine(contracts.usage_openai_names, r, monkeypatch.undo)
+
+
+def charge_writes_at_input_rate(usage: object, rates: impl.pricing.Rates) -> int:
+    """Seeded bug (today's main before issue 8): cache writes priced at the input rate."""
+    t = impl.usage.billed_tokens(usage)
+    x = ((t.input + t.cache_write_5m + t.cache_write_1h + t.cache_write) * rates.in_num
+         + t.cache_read * rates.read_num + t.output * rates.out_num)
+    return -(-x // rates.den)
+
+
+def usage_summed(usage: object) -> impl.usage.BilledTokens:
+    """Seeded bug (today's main before issue 8): every input-side count added up, so a
+    gateway's cache tokens, already inside ``prompt_tokens``, are counted twice."""
+    def get(name: str) -> int:
+        v = usage.get(name) if isinstance(usage, dict) else None
+        return v if isinstance(v, int) else 0
+    fresh = max(get("prompt_tokens"), get("input_tokens"), get("promptTokenCount"))
+    return impl.usage.BilledTokens(
+        input=fresh, cache_write=get("cache_creation_input_tokens"),
+        cache_read=get("cache_read_input_tokens"),
+        output=max(get("completion_tokens"), get("output_tokens"),
+                   get("candidatesTokenCount")))
+
+
+def test_cache_writes_at_the_input_rate_are_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(impl.pricing, "charge_uc", charge_writes_at_input_rate)
+    (r,) = check_contracts([contracts.charge_tiers_exact], TIMEOUT)
+    assert r.status == "counterexample"
+    assert_genuine(contracts.charge_tiers_exact, r, monkeypatch.undo)
+
+
+def test_usage_counted_twice_or_thoughts_dropped_are_found(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old reading of usage: the gateway shape double-counts its cache tokens,
+    Gemini loses its thoughts, OpenAI's cached tokens are billed as plain input."""
+    monkeypatch.setattr(impl.usage, "billed_tokens", usage_summed)
+    fns: list[contracts.Contract] = [contracts.usage_gateway, contracts.usage_gemini,
+                                     contracts.usage_openai_chat]
+    hits = found(check_contracts(fns, TIMEOUT))
+    assert set(hits) == {f.__name__ for f in fns}
+    for fn in fns:
+        assert_genuine(fn, hits[fn.__name__], monkeypatch.undo)
+        monkeypatch.setattr(impl.usage, "billed_tokens", usage_summed)
 
 
 def test_a_lost_unit_in_split_is_found(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -140,3 +141,40 @@ def test_with_margin_refuses_bad_margins(bad: object, err: type[Exception]) -> N
 def test_with_margin_needs_an_estimator() -> None:
     with pytest.raises(impl.BudgetTypeError, match="estimator"):
         impl.WithMargin(len, 2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [
+    "1e5000000", Decimal("1e5000000"), "1e-5000000", 10**100_000,
+    Fraction(10**100_000 + 1, 10**100_000), Fraction(10**9), "1" * 101, 1e300,
+    Fraction(1, 3) ** 200 + 1,
+], ids=lambda b: type(b).__name__)
+def test_absurd_margins_are_refused_before_any_big_conversion(bad: object) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(impl.EstimatorError, match="out of bounds") as ei:
+            impl.WithMargin(impl.ByteLength(), bad)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32_000  # no big integer was built
+    assert len(str(ei.value)) < 400
+
+
+@pytest.mark.parametrize("margin", ["1.1", 1.25, Decimal("1.5"), 2, Fraction(7, 3),
+                                    "1." + "0" * 39 + "1", 10**6])
+def test_real_margins_are_accepted(margin: object) -> None:
+    assert impl.WithMargin(impl.ByteLength(), margin).estimate("abc") >= 3
+
+
+@pytest.mark.parametrize("result,err", [
+    ("12", impl.AmountTypeError), (1.5, impl.AmountTypeError), (None, impl.AmountTypeError),
+    (True, impl.AmountTypeError), (-1, impl.EstimatorError),
+])
+def test_with_margin_refuses_a_base_that_returns_no_token_count(result: object,
+                                                                err: type[Exception]) -> None:
+    class Base:
+        def estimate(self, text: str) -> object:
+            return result
+
+    with pytest.raises(err, match="base estimator Base"):
+        impl.WithMargin(Base(), 2).estimate("x")  # type: ignore[arg-type]

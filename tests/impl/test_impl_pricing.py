@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from types import SimpleNamespace
@@ -11,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import impl
+import impl.estimators
 
 
 def test_unit_conversion() -> None:
@@ -164,3 +167,179 @@ def test_end_to_end_with_a_budget() -> None:
     b = rc.confirm(impl.charge_uc(usage, rates)).apply_to(b)
     led = s.ledger()
     assert led.total_charged == 122 and led.live_sum == 878
+
+
+# ------------------------------------------------------------ bounded parsing (issue 8.4)
+
+ABSURD_RATES: list[object] = [
+    "1e10000000", "1e-10000000", "-1e10000000", Decimal("1e10000000"),
+    Decimal("1e-10000000"), Decimal("1" * 100_000), "9" * 101, "1" + "0" * 9,
+    10**100_000, 10**9, 1e300, 5e-324, "0." + "0" * 40 + "1",
+]
+
+
+def bounded_work(call: Callable[[], object], err: type[Exception], match: str) -> int:
+    """Run ``call`` expecting ``err``; return the peak memory it allocated (bytes).
+
+    A deterministic stand-in for "rejected at once": converting ``1e10000000`` to an
+    exact fraction allocates a 4 MB integer (and seconds of CPU) before any check."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(err, match=match):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("bad", ABSURD_RATES, ids=lambda b: type(b).__name__)
+def test_absurd_rates_are_refused_before_any_big_conversion(bad: object) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: impl.Rates(bad, 1), lambda: impl.Rates(1, 1, cache_read=bad),
+        lambda: impl.Rates(1, 1, cache_write_5m=bad),
+        lambda: impl.Rates(1, 1, cache_write_1h=bad)]
+    for call in calls:
+        assert bounded_work(call, impl.InvalidAmount, "out of bounds|>= 0") < 32_000
+    with pytest.raises(impl.InvalidAmount) as ei:
+        impl.Rates(1, bad)
+    assert len(str(ei.value)) < 400  # the message shows a size, not the digits
+
+
+#: Published prices (USD per million tokens) of real models, in every form accepted.
+REAL_PRICES: list[object] = [
+    0, "0.0375", "0.075", Decimal("0.10"), "0.15", 0.3, "1.25", "2.50", 3, "3.75",
+    "10.00", 15, 60, "75", 150, 600, "0.000001", "999.999999",
+    "0.1234567890123456789012345678901",
+]
+
+
+@pytest.mark.parametrize("price", REAL_PRICES, ids=str)
+def test_real_prices_are_never_refused(price: object) -> None:
+    r = impl.Rates(price, price, cache_write_5m=price, cache_write_1h=price,
+                   cache_read=price)
+    assert Fraction(r.in_num, r.den) == Fraction(Decimal(repr(price) if isinstance(
+        price, float) else price)) / 10
+
+
+@given(st.decimals(min_value=0, max_value=10**8, places=6, allow_nan=False,
+                   allow_infinity=False))
+def test_every_six_decimal_price_below_1e8_is_accepted(d: Decimal) -> None:
+    assert impl.Rates(d, str(d)).input_usd_per_mtok == d
+
+
+# ------------------------------------------------------------- cache tiers (issue 8.5)
+
+
+def test_cache_tiers_and_their_conservative_defaults() -> None:
+    plain = impl.Rates("2.50", "10.00")
+    assert plain.cache_write_5m_usd_per_mtok == plain.cache_write_1h_usd_per_mtok == 5
+    assert plain.cache_read_usd_per_mtok == Decimal("2.50")
+    assert Fraction(plain.write_num, plain.den) == Fraction(1, 2)  # uc per token
+    tiered = impl.Rates(3, 15, cache_write_5m="3.75", cache_write_1h=6, cache_read="0.30")
+    assert [Fraction(n, tiered.den) for n in (tiered.in_num, tiered.write_5m_num,
+                                              tiered.write_1h_num, tiered.read_num)] == [
+        Fraction(3, 10), Fraction(3, 8), Fraction(3, 5), Fraction(3, 100)]
+    five = impl.Rates(1, 1, cache_write_5m=3)  # a 1-hour write never below a 5-minute one
+    assert five.cache_write_1h_usd_per_mtok == 3
+    # reservations price the input at the dearest tier the call may be billed at
+    assert impl.reservation_from_tokens(1000, 0, tiered) == 300
+    assert impl.reservation_from_tokens(1000, 0, tiered, cache_writes=True) == 600
+    assert impl.reservation_uc("x" * 1000, 0, plain, cache_writes=True) == 500
+    assert impl.reservation_from_tokens(10, 0, impl.Rates(1, 1, cache_read=2)) == 2
+    assert impl.Rates("2.50", "10.00") == impl.Rates("2.5", 10, cache_read="2.50")
+
+
+# ------------------------------------------------------ typed errors everywhere (8.4)
+
+
+def test_cost_uc_ceil_refuses_what_it_cannot_price() -> None:
+    with pytest.raises(impl.InvalidAmount, match="den must be > 0"):
+        impl.cost_uc_ceil(1, 1, 1, 1, 0)
+    with pytest.raises(impl.InvalidAmount, match="den"):
+        impl.cost_uc_ceil(1, 1, 1, 1, -3)
+    with pytest.raises(impl.InvalidAmount, match="input_tokens"):
+        impl.cost_uc_ceil(-5, 0, 1, 1, 1)
+    with pytest.raises(impl.InvalidAmount, match="in_num"):
+        impl.cost_uc_ceil(5, 0, -1, 1, 1)
+    with pytest.raises(impl.AmountTypeError, match="output_tokens"):
+        impl.cost_uc_ceil(1, 2.0, 1, 1, 1)  # type: ignore[arg-type]
+    with pytest.raises(impl.AmountTypeError, match="den"):
+        impl.cost_uc_ceil(1, 2, 1, 1, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(impl.InvalidAmount, match="bits"):
+        impl.cost_uc_ceil(-(10**5000), 0, 1, 1, 1)
+
+
+def test_none_rates_and_estimators_get_typed_errors() -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1}
+    for call in (lambda: impl.charge_uc(usage, None),  # type: ignore[arg-type]
+                 lambda: impl.reservation_uc("x", 1, None),  # type: ignore[arg-type]
+                 lambda: impl.reservation_from_tokens(1, 1, None),  # type: ignore[arg-type]
+                 lambda: impl.charge_from_tokens(1, 1, "2.50")):  # type: ignore[arg-type]
+        with pytest.raises(impl.BudgetTypeError, match=r"rates must be an impl\.Rates"):
+            call()
+    with pytest.raises(impl.BudgetTypeError, match="estimator"):
+        impl.reservation_uc("x", 1, impl.Rates(1, 1), None)  # type: ignore[arg-type]
+    with pytest.raises(impl.BudgetTypeError, match="cache_writes"):
+        impl.reservation_uc("x", 1, impl.Rates(1, 1), cache_writes=1)  # type: ignore[arg-type]
+
+
+class _Returns:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def estimate(self, text: str) -> int:
+        return self.value  # type: ignore[return-value]
+
+
+WRONG: list[object] = [None, "7", 1.5, -1, True, object(), [1], 10**5000, -(10**5000),
+                       float("nan"), Decimal("NaN"), Fraction(1, 3)]
+RATES = impl.Rates("2.50", "10.00")
+USAGE = {"prompt_tokens": 3, "completion_tokens": 4}
+PUBLIC_CALLS: list[tuple[str, Callable[..., object], list[object], dict[str, object]]] = [
+    ("cost_uc_ceil", impl.cost_uc_ceil, [1, 2, 3, 4, 5], {}),
+    ("reservation_from_tokens", impl.reservation_from_tokens, [1, 2, RATES],
+     {"cache_writes": False}),
+    ("charge_from_tokens", impl.charge_from_tokens, [1, 2, RATES], {}),
+    ("reservation_uc", impl.reservation_uc, ["hi", 2, RATES, impl.ByteLength()],
+     {"reasoning_tokens": 0, "cache_writes": False}),
+    ("charge_uc", impl.charge_uc, [USAGE, RATES], {}),
+    ("usage_tokens", impl.usage_tokens, [USAGE], {}),
+    ("billed_tokens", impl.billed_tokens, [USAGE], {}),
+    ("Rates", impl.Rates, [1, 2],
+     {"cache_write_5m": 3, "cache_write_1h": 4, "cache_read": 1}),
+    ("BilledTokens", impl.BilledTokens, [1, 2, 3, 4, 5, 6], {}),
+    ("WithMargin", impl.WithMargin, [impl.ByteLength(), 2], {}),
+    ("WithMargin.estimate", lambda base, text: impl.WithMargin(base, 2).estimate(text),
+     [impl.ByteLength(), "hi"], {}),
+    ("reservation_uc(estimator=...)",
+     lambda v: impl.reservation_uc("hi", 1, RATES, _Returns(v)), [3], {}),
+    ("WithMargin(base=...)", lambda v: impl.WithMargin(_Returns(v), 2).estimate(""),
+     [3], {}),
+    ("ByteLength.estimate", impl.ByteLength().estimate, ["hi"], {}),
+    ("exact_ratio", lambda v: impl.estimators.exact_ratio(v, "m"), [2], {}),
+    ("Tiktoken", impl.Tiktoken, ["cl100k_base"], {}),
+]
+
+
+@pytest.mark.parametrize("name,fn,args,kwargs", PUBLIC_CALLS, ids=[c[0] for c in
+                                                                   PUBLIC_CALLS])
+def test_every_wrong_argument_gets_a_typed_error(name: str, fn: Callable[..., object],
+                                                 args: list[object],
+                                                 kwargs: dict[str, object]) -> None:
+    """Each argument in turn replaced by each wrong value: the call either accepts it
+    (a float rate, say) or raises an impl error (also a TypeError or ValueError)."""
+    fn(*args, **kwargs)  # the valid call works
+    refused = 0
+    for pos in [*range(len(args)), *kwargs]:
+        for bad in WRONG:
+            a = [bad if i == pos else v for i, v in enumerate(args)]
+            k = {n: bad if n == pos else v for n, v in kwargs.items()}
+            try:
+                fn(*a, **k)
+            except impl.BudgetError as e:
+                assert isinstance(e, TypeError | ValueError), (name, pos, bad)
+                assert len(str(e)) < 600, (name, pos, str(e)[:200])
+                refused += 1
+            except Exception as e:
+                pytest.fail(f"{name} with {pos}={bad!r:.60}: raw {type(e).__name__}: {e}")
+    assert refused >= len(WRONG) // 2
