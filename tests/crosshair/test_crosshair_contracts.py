@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # their bounds, whatever the machine's speed (the others may only be searched).
 MUST_CONFIRM = {
     "cost_ceil_exact", "cost_ceil_monotone", "reservation_rounds_up", "charge_rounds_up",
-    "proposition1_tokens", "charge_tiers_exact", "reservation_tiers_exact",
-    "usage_openai_names", "usage_anthropic", "usage_openai_chat", "usage_responses",
-    "usage_gemini", "usage_gateway",
+    "proposition1_tokens", "charge_tiers_exact", "usage_openai_names",
+    "usage_openai_chat", "usage_responses", "usage_gemini", "usage_gateway",
     "rates_price_points", "margin_forms", "margin_integer", "split_amounts",
     "merge_amounts", "spend_amounts", "confirm_refund", "forfeit_amounts",
     "reasoning_total", "stream_refund", "pool_commit",
