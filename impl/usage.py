@@ -125,6 +125,7 @@ class _Report:
                 f"charge_uc: usage must be the provider's usage report (a mapping, an "
                 f"object with token-count attributes, or an SDK model), got "
                 f"{type(usage).__name__}")
+        self.kind = type(usage).__name__
         dump = None if isinstance(usage, Mapping) else getattr(usage, "model_dump", None)
         if callable(dump):
             usage = dump()
@@ -154,7 +155,7 @@ class _Report:
                 if wrapped else "")
         return MissingUsage(
             f"charge_uc: the usage report has no {side} token count (looked for "
-            f"{' or '.join(names)} in {type(self.usage).__name__}){hint}; it is never "
+            f"{' or '.join(names)} in {self.kind}){hint}; it is never "
             f"read as zero")
 
 

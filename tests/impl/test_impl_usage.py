@@ -251,6 +251,8 @@ def test_billed_tokens_pass_through_and_validate() -> None:
      "prompt_tokens_details.cached_tokens"),
     ({"prompt_tokens": 10**5000, "completion_tokens": 2}, impl.InvalidAmount, "bits"),
     ({"promptTokenCount": 2}, impl.MissingUsage, "no output token count"),
+    (at.MessageDeltaUsage(output_tokens=5), impl.MissingUsage,
+     "no input token count .* in MessageDeltaUsage"),
 ])
 def test_bad_reports_get_typed_errors(usage: object, err: type[Exception],
                                       match: str) -> None:
