@@ -29,8 +29,8 @@ from impl.errors import (
 from impl.estimators import ByteLength, Estimator
 from impl.integrations.core import BudgetedCall, PoolLike, check_pool
 from impl.integrations.policy import FailurePolicy, check_policy, status_code
-from impl.integrations.prices import Priced, check_prices, price_of, reservation_rates
-from impl.pricing import Rates, cost_uc_ceil
+from impl.integrations.prices import check_prices, price_of
+from impl.pricing import Rates, reservation_from_tokens
 
 
 class MissingOutputLimit(BudgetError, ValueError):
@@ -165,21 +165,21 @@ def require_extra_input(cfg: Config, what: str | None, model: object) -> None:
 def plan_call(cfg: Config, who: str, kwargs: dict[str, Any], body: Mapping[str, Any],
               output_tokens: int, overhead_tokens: int, meter: Meter | None) -> Plan:
     """Price a request: estimator over the serialized body, plus ``overhead_tokens`` and
-    ``extra_input_tokens`` in, plus ``output_tokens`` and ``reasoning_tokens`` out."""
-    priced: Priced = price_of(body.get("model"), cfg.prices)
+    ``extra_input_tokens`` in (at the dearest cache-write tier if the body has
+    ``cache_control``), plus ``output_tokens`` and ``reasoning_tokens`` out."""
+    rates = price_of(body.get("model"), cfg.prices)
     text = serialize(body)
     est = cfg.estimator.estimate(text)
     if type(est) is not int or est < 0:
         raise BudgetTypeError(f"{who}: estimator returned {est!r}, not an int >= 0")
-    reserve_rates = reservation_rates(priced, "cache_control" in text)
     inp = est + overhead_tokens + cfg.extra_input_tokens
     out = output_tokens + cfg.reasoning_tokens
-    r = cost_uc_ceil(inp, out, reserve_rates.in_num, reserve_rates.out_num, reserve_rates.den)
+    r = reservation_from_tokens(inp, out, rates, cache_writes="cache_control" in text)
     if r >= AMOUNT_LIMIT:
         raise InvalidAmount(f"{who}: the reservation {r} uc is not below 2**63")
     if r == 0:
         r = 1  # a free model: reserve a token amount so the call still goes through the pool
-    return Plan(kwargs, r, priced.rates, meter)
+    return Plan(kwargs, r, rates, meter)
 
 
 def output_limit(cfg: Config, kwargs: dict[str, Any], names: tuple[str, ...],

@@ -7,8 +7,9 @@ to override an entry or add a model. A model found neither in ``prices`` nor in 
 table raises :class:`MissingPrice` naming it: a call is never priced at zero by default.
 
 Each row also records the cache tiers (cache reads; Anthropic's 5-minute and 1-hour
-cache writes). A reservation for a request that may write the cache is priced at the
-highest input tier (:func:`reservation_rates`), so it stays an upper bound of the bill.
+cache writes), carried by its :class:`impl.Rates`: a call is charged each billed token
+class at its tier, and a reservation for a request that may write the cache prices its
+input at the dearest tier, so it stays an upper bound of the bill.
 """
 
 from __future__ import annotations
@@ -46,14 +47,9 @@ class ModelPrice:
 
     @property
     def rates(self) -> Rates:
-        """The plain input/output rates as :class:`impl.Rates`."""
-        return Rates(self.input, self.output)
-
-    @property
-    def max_input(self) -> Decimal:
-        """The highest price an input token can be billed at (any cache tier)."""
-        return max(Decimal(self.input), Decimal(self.cache_write_5m),
-                   Decimal(self.cache_write_1h))
+        """The row as :class:`impl.Rates`, cache tiers included."""
+        return Rates(self.input, self.output, cache_write_5m=self.cache_write_5m,
+                     cache_write_1h=self.cache_write_1h, cache_read=self.cache_read)
 
 
 def _openai(inp: str, cached: str, out: str) -> ModelPrice:
@@ -102,16 +98,6 @@ def _key(model: str) -> str:
     return _ALIASES.get(base, base)
 
 
-@dataclass(frozen=True, slots=True)
-class Priced:
-    """What a budgeted call is priced with: ``rates`` to settle, and the input price
-    ceiling for reservations of requests that may write the prompt cache."""
-
-    model: str
-    rates: Rates
-    max_input: Decimal
-
-
 def check_prices(prices: Mapping[str, Rates] | None) -> Mapping[str, Rates]:
     """Validate a user ``prices`` mapping (model name -> :class:`impl.Rates`)."""
     if prices is None:
@@ -128,7 +114,7 @@ def check_prices(prices: Mapping[str, Rates] | None) -> Mapping[str, Rates]:
     return dict(prices)
 
 
-def price_of(model: object, prices: Mapping[str, Rates]) -> Priced:
+def price_of(model: object, prices: Mapping[str, Rates]) -> Rates:
     """The prices of ``model``: the user's ``prices`` first (exact name, then without a
     date suffix), then :data:`TABLE`. Raises :class:`MissingPrice` naming the model."""
     if type(model) is not str or not model:
@@ -139,28 +125,19 @@ def price_of(model: object, prices: Mapping[str, Rates]) -> Priced:
     for name in (model, key):
         user = prices.get(name)
         if user is not None:
-            return Priced(model, user, user.input_usd_per_mtok)
-    cached = _PRICED.get(key)
+            return user
+    cached = _RATES.get(key)
     if cached is not None:
-        return Priced(model, cached.rates, cached.max_input)
+        return cached
     row = TABLE.get(key)
     if row is None:
         raise MissingPrice(
             f"budgeted call refused: no price for model {model!r} (the built-in table of "
             f"{PRICES_AS_OF} has {', '.join(sorted(TABLE))}); pass "
             f"prices={{{model!r}: impl.Rates(input_usd_per_mtok, output_usd_per_mtok)}}")
-    priced = _PRICED[key] = Priced(key, row.rates, row.max_input)  # a racing duplicate is equal
-    return Priced(model, priced.rates, priced.max_input)
+    rates = _RATES[key] = row.rates  # a racing duplicate is equal
+    return rates
 
 
-_PRICED: dict[str, Priced] = {}
+_RATES: dict[str, Rates] = {}
 """Table rows already converted to Rates (building Rates costs more than a whole plan)."""
-
-
-def reservation_rates(priced: Priced, writes_cache: bool) -> Rates:
-    """The rates a reservation is priced at: the input price raised to the highest cache
-    write tier when the request may write the prompt cache (an upper bound either way)."""
-    r = priced.rates
-    if writes_cache and priced.max_input > r.input_usd_per_mtok:
-        return Rates(priced.max_input, r.output_usd_per_mtok)
-    return r

@@ -35,9 +35,9 @@ class Behaviour:
 
     kind: str = "ok"
     status: int = 200
-    input_tokens: int = 12
+    input_tokens: int = 12  # uncached; OpenAI reports input + cache_read as its total
     output_tokens: int = 7
-    cache_write: int = 0
+    cache_write: int = 0  # Anthropic: 5-minute cache writes
     cache_read: int = 0
     delay: float = 0.0
     latency: float = 0.0
@@ -288,8 +288,10 @@ def _chat(model: str, b: Behaviour) -> dict[str, Any]:
 
 
 def _chat_usage(b: Behaviour) -> dict[str, Any]:
-    return {"prompt_tokens": b.input_tokens, "completion_tokens": b.output_tokens,
-            "total_tokens": b.input_tokens + b.output_tokens}
+    prompt = b.input_tokens + b.cache_read  # OpenAI's prompt count includes cached tokens
+    return {"prompt_tokens": prompt, "completion_tokens": b.output_tokens,
+            "total_tokens": prompt + b.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": b.cache_read}}
 
 
 def _chat_events(model: str, b: Behaviour, usage: bool) -> list[tuple[str | None, str]]:
@@ -308,9 +310,10 @@ def _chat_events(model: str, b: Behaviour, usage: bool) -> list[tuple[str | None
 
 def _response(model: str, b: Behaviour | None, status: str) -> dict[str, Any]:
     usage = None if b is None else {
-        "input_tokens": b.input_tokens, "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens": b.input_tokens + b.cache_read,
+        "input_tokens_details": {"cached_tokens": b.cache_read},
         "output_tokens": b.output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": b.input_tokens + b.output_tokens}
+        "total_tokens": b.input_tokens + b.cache_read + b.output_tokens}
     output = [] if b is None else [
         {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
          "content": [{"type": "output_text", "text": "hello", "annotations": []}]}]
@@ -338,6 +341,8 @@ def _responses_events(model: str, b: Behaviour) -> list[tuple[str | None, str]]:
 def _anthropic_usage(b: Behaviour, output_tokens: int) -> dict[str, Any]:
     return {"input_tokens": b.input_tokens, "output_tokens": output_tokens,
             "cache_creation_input_tokens": b.cache_write,
+            "cache_creation": {"ephemeral_5m_input_tokens": b.cache_write,
+                               "ephemeral_1h_input_tokens": 0},
             "cache_read_input_tokens": b.cache_read}
 
 

@@ -72,7 +72,7 @@ def test_response_with_usage_settles_at_the_billed_charge(fake: FakeProvider, en
     fake.push(Behaviour(input_tokens=1_000, output_tokens=50))
     call(client, endpoint, stream)
     assert outcome(steps) == "commit"
-    rates = impl.integrations.price_of(kwargs(endpoint)["model"], {}).rates
+    rates = impl.integrations.price_of(kwargs(endpoint)["model"], {})
     assert pool.ledger().total_charged == impl.charge_from_tokens(1_000, 50, rates)
     assert pool.ledger().outstanding_receipts == 0
 
@@ -242,7 +242,7 @@ def test_charge_above_the_reservation_is_charged_in_full(fake: FakeProvider,
     steps = Steps(pool)
     fake.push(Behaviour(output_tokens=100_000))
     call(client, endpoint)
-    rates = impl.integrations.price_of(kwargs(endpoint)["model"], {}).rates
+    rates = impl.integrations.price_of(kwargs(endpoint)["model"], {})
     billed = impl.charge_from_tokens(12, 100_000, rates)
     r = steps.items[0][1]["r"]
     assert steps.names() == ["reserve", "confirm_with_refund", "reserve",

@@ -38,7 +38,8 @@ CLIENT_TIMEOUT = 0.15
 
 @st.composite
 def calls(draw: st.DrawFn) -> tuple[str, bool, Behaviour]:
-    """One call: endpoint, streamed or not, and a server behaviour valid for it."""
+    """One call: endpoint, streamed or not, and a server behaviour valid for it (usage
+    with cache reads, charged at their tier)."""
     endpoint = draw(st.sampled_from(ENDPOINTS))
     stream = draw(st.booleans())
     kinds = ["ok", "ok", "ok", "status", "drop", "cut"]
@@ -52,7 +53,8 @@ def calls(draw: st.DrawFn) -> tuple[str, bool, Behaviour]:
     return endpoint, stream, Behaviour(
         kind,
         status=draw(st.sampled_from(STATUSES)) if kind == "status" else 200,
-        input_tokens=draw(st.integers(0, 40)),  # within the request's serialized bytes
+        input_tokens=draw(st.integers(0, 40)),  # with cache reads: within the request's
+        cache_read=draw(st.integers(0, 20)),     # serialized bytes
         output_tokens=draw(st.integers(0, MAX_OUT)),
         delay=3 * CLIENT_TIMEOUT)
 

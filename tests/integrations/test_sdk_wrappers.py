@@ -13,6 +13,7 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+from billing import billed_uc
 from calls import MAX_OUT, acall, call, kwargs, method
 from fakeprovider import Behaviour, FakeProvider
 from sdk_clients import Steps, anthropic_client, openai_client
@@ -308,7 +309,7 @@ def test_async_clients_settle(fake: FakeProvider, endpoint: str, stream: bool) -
     asyncio.run(acall(client, endpoint, stream))
     assert steps.names() == ["reserve", "confirm_with_refund", "refund_to"]
     assert pool.ledger().total_charged == impl.charge_from_tokens(
-        12, 7, price_of(kwargs(endpoint)["model"], {}).rates)
+        12, 7, price_of(kwargs(endpoint)["model"], {}))
 
 
 @pytest.mark.parametrize("endpoint", ["chat", "messages"])
@@ -406,3 +407,33 @@ def test_async_anthropic_stream_helper_is_budgeted(fake: FakeProvider) -> None:
 
     assert asyncio.run(run()) == "hello"
     assert steps.names() == ["reserve", "confirm_with_refund", "refund_to"]
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "responses", "messages"])
+def test_cache_tiers_are_charged_exactly_within_the_reservation(fake: FakeProvider,
+                                                                endpoint: str) -> None:
+    """Cache reads (all providers) and Anthropic's cache writes (with ``cache_control``
+    in the request) are charged at their tiers, within the one reservation."""
+    pool = impl.BudgetPool(BIG)
+    steps = Steps(pool)
+    text = "word " * 600  # 3,000 bytes: the estimate covers 3,000 input tokens
+    extra: dict[str, Any] = {}
+    if endpoint == "messages":
+        extra["system"] = [{"type": "text", "text": text,
+                            "cache_control": {"type": "ephemeral"}}]
+        writes = 800
+    elif endpoint == "chat":
+        extra["messages"] = [{"role": "user", "content": text}]
+        writes = 0
+    else:
+        extra["input"] = text
+        writes = 0
+    fake.push(Behaviour(input_tokens=700, cache_read=1_400, cache_write=writes,
+                        output_tokens=MAX_OUT))
+    call(wrap(fake, endpoint, pool), endpoint, **extra)
+    assert steps.names() == ["reserve", "confirm_with_refund", "refund_to"]
+    assert pool.ledger().total_charged == billed_uc(fake.billed)
+    tiered = billed_uc(fake.billed)
+    flat = impl.charge_from_tokens(700 + 1_400 + writes, MAX_OUT,
+                                   price_of(kwargs(endpoint)["model"], {}))
+    assert tiered != flat  # the tiers made a difference
