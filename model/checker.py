@@ -1,11 +1,14 @@
 """An explicit-state, breadth-first model checker.
 
 Its shape follows stateright's ``Model``: a model offers initial states, the
-actions enabled in a state, the next state of an action, and properties (named
-state predicates that must always hold).  The checker knows nothing about what
-the states mean.  It visits every reachable state once, records every step as a
-labelled edge, checks every property in every state, reports deadlocks, and on a
-violation returns the shortest trace from an initial state.
+actions enabled in a state, the next state of an action, and properties: named
+state predicates that must *always* hold, and (optionally) named *sometimes*
+properties that at least one explored step must witness (stateright's
+``Property::sometimes``; e.g. "transition ``reserve`` fires", which a dead
+transition never witnesses).  The checker knows nothing about what the states mean.
+It visits every reachable state once, records every step as a labelled edge, checks
+every property in every state, reports deadlocks and unwitnessed sometimes
+properties, and on a violation returns the shortest trace from an initial state.
 
 Two engines share that contract:
 
@@ -73,11 +76,16 @@ class Exploration:
     complete: bool = True
     stopped: str = ""  # which limit ended an incomplete search, e.g. "max states 10,000"
     graph: Any = None  # a networkx.MultiDiGraph when requested
+    #: sometimes properties no explored step witnessed (only set when the search ran
+    #: to the end: a search stopped by a violation proves nothing about them)
+    unwitnessed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """No property violated, no deadlock, and the whole space was visited."""
-        return not self.violations and self.deadlocks == 0 and self.complete
+        """No property violated, no deadlock, every sometimes property witnessed, and
+        the whole space was visited."""
+        return (not self.violations and self.deadlocks == 0 and self.complete
+                and not self.unwitnessed)
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,12 @@ NO_LIMITS = Limits()
 
 
 class Model(Protocol[S, A]):
-    """stateright's ``Model``: the checker's whole view of a system."""
+    """stateright's ``Model``: the checker's whole view of a system.
+
+    A model may also define ``sometimes() -> Sequence[tuple[str, Callable[[S, A, S],
+    bool]]]``: named predicates over steps ``(s, a, t)``, each of which some explored
+    step must satisfy.
+    """
 
     def init_states(self) -> Iterable[S]: ...
     def actions(self, state: S) -> Iterable[A]: ...
@@ -134,13 +147,18 @@ def explore(
     With ``check_edge``, every edge ``(s, a, t)`` is also passed to it; a returned
     name is an edge property violated there: the violation's trace is a shortest
     trace to ``s`` followed by the step to ``t`` (one violation per name, and the
-    search stops after the level in which it was found).
+    search stops after the level in which it was found).  When the search ends
+    without a violation, ``unwitnessed`` names the model's sometimes properties that
+    no edge satisfied.
     """
     t0 = time.perf_counter()
     res = Exploration()
     parent: dict[S, tuple[S, A] | None] = {}
     graph = _new_graph() if build_graph else None
     props = model.properties()
+    # a sometimes property is evaluated only until a step witnesses it
+    pending: dict[str, Callable[[S, A, S], bool]] = dict(getattr(model, "sometimes",
+                                                                 lambda: [])())
     level: list[S] = []
     for s in model.init_states():
         if s not in parent:
@@ -159,6 +177,9 @@ def explore(
                 if t is None:
                     continue
                 enabled += 1
+                if pending:
+                    for name in [n for n, p in pending.items() if p(s, a, t)]:
+                        del pending[name]
                 if check_edge is not None:
                     _check_edge(check_edge, s, a, t, parent, model, res)
                 if graph is not None:
@@ -183,6 +204,8 @@ def explore(
     res.distinct_states = len(parent)
     res.depth = depth
     res.graph = graph
+    if not res.violations:
+        res.unwitnessed = list(pending)
     if graph is not None:
         graph.add_nodes_from(parent)
     res.seconds = time.perf_counter() - t0
@@ -252,7 +275,11 @@ class Successors:
 
 
 class BatchModel(Protocol):
-    """A model whose states are fixed-width integer rows, expanded a batch at a time."""
+    """A model whose states are fixed-width integer rows, expanded a batch at a time.
+
+    It may also define ``sometimes() -> Sequence[tuple[str, int]]``: named properties
+    "action family ``i`` fires", each of which some explored step must witness.
+    """
 
     width: int
 
@@ -334,6 +361,8 @@ def explore_batched(
     visited = np.sort(packer.pack(init))
     edges: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int, npt.NDArray[np.intp]]] = []
     names = model.property_names()
+    sometimes: list[tuple[str, int]] = list(getattr(model, "sometimes", lambda: [])())
+    fired: set[int] = set()
     count = len(init)
     stop = ""
     while True:
@@ -354,6 +383,8 @@ def explore_batched(
                 stop = f"time limit {limits.time_limit:g} s"
                 break
             res.transitions += len(succ.parents)
+            if len(succ.parents):
+                fired.add(succ.action)
             out_degree += np.bincount(succ.parents, minlength=len(cur.rows))
             if build_graph:
                 edges.append((packer.pack(cur.rows[succ.parents]), packer.pack(succ.rows),
@@ -401,6 +432,8 @@ def explore_batched(
     res.distinct_states = count
     res.complete = not stop
     res.stopped = stop
+    if not res.violations and res.complete:
+        res.unwitnessed = [name for name, action in sometimes if action not in fired]
     if build_graph:
         res.graph = _batched_graph(model, levels, edges, packer)
     res.seconds = time.perf_counter() - t0

@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
+from spec.concrete import step_text
 from spec.format import Conjuncts, holds
 from spec.handles import (
     FIELD,
@@ -25,6 +26,7 @@ from spec.handles import (
     Handles,
     Kind,
     Operation,
+    Owner,
     abstraction,
     after,
     handle_ok,
@@ -33,11 +35,12 @@ from spec.handles import (
 from spec.ledger import LEDGER
 
 
-def normalise(h: Handles) -> Handles:
-    """The canonical form of a concrete state: multisets sorted, empty budgets, streams
-    and refunds dropped (they are invisible to the ledger, see the module doc)."""
+def normalise(h: Handles, owner: Owner = "session") -> Handles:
+    """The canonical form of a concrete state: multisets sorted, empty streams and
+    refunds dropped, and empty budgets too, except a pool's one budget (they are
+    invisible to the ledger, see the module doc)."""
     return Handles(
-        tuple(sorted(x for x in h.live if x != 0)),
+        tuple(sorted(x for x in h.live if x != 0 or owner == "pool")),
         tuple(sorted(h.receipts)),
         tuple(sorted(x for x in h.streams if x != 0)),
         tuple(sorted(x for x in h.refunds if x != 0)),
@@ -63,24 +66,35 @@ class Action(NamedTuple):
     params: tuple[int, ...]
 
     @property
-    def claimed(self) -> tuple[str | None, tuple[Any, ...]]:
-        """The spec step this action claims: (transition name or None, arguments)."""
-        if self.op.claim is None:
-            return None, ()
-        return self.op.claim, tuple(self.op.args(*self.taken, *self.params))
+    def claimed(self) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+        """The spec steps this action claims, in order: (transition, arguments) pairs
+        (none for a stutter)."""
+        return self.op.steps(*self.taken, *self.params)
 
 
 def describe(action: Action) -> str:
-    """``spend_success(h=6, r=2, c=1) => spend_success(r=2, c=1)``."""
+    """``spend_success(h=6, r=2, c=1) => spend_success(r=2, c=1)``; several claimed
+    steps are joined by ``; ``, none is ``stutter``."""
     op = action.op
     own = ", ".join(f"{n}={v}" for n, v in zip(op.names + op.params,
                                                action.taken + action.params, strict=True))
-    name, args = action.claimed
-    if name is None:
-        return f"{op.name}({own}) => stutter"
-    shown = ", ".join(f"{p}={a}" for p, a in zip(LEDGER.transition(name).params, args,
-                                                  strict=True))
-    return f"{op.name}({own}) => {name}({shown})"
+    return f"{op.name}({own}) => {claimed_text(action.claimed)}"
+
+
+def claimed_text(steps: tuple[tuple[str, tuple[Any, ...]], ...]) -> str:
+    """``confirm_with_refund(r=3, c=1); refund_to(a=2)``, or ``stutter``."""
+    if not steps:
+        return "stutter"
+    return "; ".join(step_text(LEDGER, name, args) for name, args in steps)
+
+
+def claimed_somewhere(transition: str) -> str:
+    """The name of the sometimes property "some explored step claims ``transition``"."""
+    return f"some step claims {transition}"
+
+
+def _claims(transition: str) -> Callable[[Handles, Action, Handles], bool]:
+    return lambda s, a, t: any(name == transition for name, _ in a.claimed)
 
 
 def _picks(state: Handles, takes: tuple[Kind, ...]) -> Iterator[tuple[int, ...]]:
@@ -105,23 +119,34 @@ def _without(state: Handles, takes: tuple[Kind, ...], values: tuple[int, ...]) -
     return state._replace(**{f: tuple(v) for f, v in fields.items()})
 
 
-def successor(state: Handles, action: Action) -> Handles:
+def successor(state: Handles, action: Action, owner: Owner = "session") -> Handles:
     """The normalised state after ``action`` (its precondition is NOT evaluated)."""
     rest = _without(state, action.op.takes, action.taken)
-    return normalise(after(rest, action.op.effect(*action.taken, *action.params)))
+    return normalise(after(rest, action.op.effect(*action.taken, *action.params)), owner)
+
+
+def start(b0: int, owner: Owner = "session") -> Handles:
+    """The first state: a session's root budget (none when ``b0`` is 0), or a pool's
+    one budget of ``b0``."""
+    return initial(b0) if owner == "session" else Handles((b0,), (), (), (), 0, 0, 0)
 
 
 class HandlesModel:
-    """One session of cap ``b0``, value by value, as a :class:`model.checker.Model`.
+    """One session (or pool, with ``owner="pool"``) of cap ``b0``, value by value, as a
+    :class:`model.checker.Model`.
 
-    Every operation of ``operations`` is offered on every choice of values and every
-    parameter in ``0..b0 + 1`` for which its ``pre`` holds.  Properties: HandleOK on
-    the values, and every invariant of ``LEDGER`` on the abstraction.
+    Every operation of ``operations`` offered by ``owner`` is offered on every choice
+    of values and every parameter in ``0..b0 + 1`` for which its ``pre`` holds.
+    Properties: HandleOK on the values, and every invariant of ``LEDGER`` on the
+    abstraction; sometimes properties: every transition the offered operations claim
+    is claimed by some explored step (:func:`claimed_somewhere`).
     """
 
-    def __init__(self, b0: int, operations: Sequence[Operation] = OPERATIONS) -> None:
+    def __init__(self, b0: int, operations: Sequence[Operation] = OPERATIONS,
+                 owner: Owner = "session") -> None:
         self.b0 = b0
-        self.operations = tuple(operations)
+        self.owner = owner
+        self.operations = tuple(op for op in operations if owner in op.on)
         values = range(b0 + 2)
         self._grids = {len(op.params): list(itertools.product(values, repeat=len(op.params)))
                        for op in self.operations}
@@ -135,7 +160,7 @@ class HandlesModel:
         return s
 
     def init_states(self) -> list[Handles]:
-        return [initial(self.b0)]
+        return [start(self.b0, self.owner)]
 
     def actions(self, state: Handles) -> Iterable[Action]:
         s = self.abstract(state)
@@ -147,7 +172,7 @@ class HandlesModel:
                         yield Action(op, taken, params)
 
     def next_state(self, state: Handles, action: Action) -> Handles:
-        return successor(state, action)
+        return successor(state, action, self.owner)
 
     def properties(self) -> Sequence[tuple[str, Callable[[Handles], bool]]]:
         props: list[tuple[str, Callable[[Handles], bool]]] = [
@@ -156,6 +181,11 @@ class HandlesModel:
         for inv in LEDGER.invariants:
             props.append((inv.name, self._on_abstraction(inv.holds)))
         return props
+
+    def sometimes(self) -> Sequence[tuple[str, Callable[[Handles, Action, Handles], bool]]]:
+        claimed = {c.transition for op in self.operations for c in op.claims}
+        return [(claimed_somewhere(t.name), _claims(t.name))
+                for t in LEDGER.transitions if t.name in claimed]
 
     def _on_abstraction(self, predicate: Callable[..., Conjuncts]) -> Callable[[Handles], bool]:
         return lambda h: holds(predicate(self.abstract(h), self.b0))

@@ -18,52 +18,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.checker import Exploration, Progress, explore
-from model.handles import Action, HandlesModel, describe
-from spec.concrete import GuardFalse, step
-from spec.handles import OPERATIONS, Handles, Operation, abstraction
+from model.explore import show_state
+from model.handles import Action, HandlesModel, claimed_text
+from spec.concrete import GuardFalse, step, step_text
+from spec.handles import OPERATIONS, Handles, Operation, Owner, abstraction
 from spec.ledger import LEDGER
 
 #: The name of the edge property in traces and reports.
 REFINES = "RefinesLedger"
-def _ledger(s: object) -> str:
-    return " ".join(f"{k}={v}" for k, v in s._asdict().items())  # type: ignore[attr-defined]
-
-
 def edge_failure(pre: Handles, action: Action, post: Handles) -> list[str] | None:
-    """Why the edge ``pre --action--> post`` is not the spec step it claims, or None.
+    """Why the edge ``pre --action--> post`` is not the spec steps it claims, or None.
 
-    ``None`` guarantees: the claimed transition's arguments are naturals, its guard
-    holds in ``abstraction(pre)`` and ``abstraction(post)`` is its successor there
-    (for a stutter: ``abstraction(post) == abstraction(pre)``).
+    ``None`` guarantees: the claimed transitions' arguments are naturals, each guard
+    holds where its step is taken (the first in ``abstraction(pre)``) and
+    ``abstraction(post)`` is the state after the last step (for a stutter:
+    ``abstraction(post) == abstraction(pre)``).
     """
     return _failure(abstraction(pre), action, abstraction(post))
 
 
 def _failure(s: Any, action: Action, got: Any) -> list[str] | None:
-    name, args = action.claimed
-    if name is None:
-        expected = s
-    else:
+    claimed = claimed_text(action.claimed)
+    expected = s
+    for name, args in action.claimed:
         if any(a < 0 for a in args):
-            return [f"claims {_claimed(action)}: spec parameters are natural numbers"]
+            return [f"claims {claimed}: spec parameters are natural numbers"]
         try:
-            expected = step(LEDGER, s, name, *args)
+            expected = step(LEDGER, expected, name, *args)
         except GuardFalse:
-            return [f"claims {_claimed(action)}, whose guard is false in the abstraction "
-                    "of pre", f"  abstraction(pre): {_ledger(s)}"]
+            return [f"claims {claimed}, but the guard of {step_text(LEDGER, name, args)} is "
+                    "false where it is taken", f"  abstraction(pre): {show_state(s)}",
+                    f"  at that step:     {show_state(expected)}"]
     if got == expected:
         return None
     moved = ", ".join(f"{k}: spec {e}, model {g}" for k, e, g in
                       zip(s._fields, expected, got, strict=True) if e != g)
-    return [f"claims {_claimed(action)}, but abstraction(post) is not its successor",
-            f"  abstraction(pre):  {_ledger(s)}",
-            f"  spec successor:    {_ledger(expected)}",
-            f"  abstraction(post): {_ledger(got)}",
+    return [f"claims {claimed}, but abstraction(post) is not its successor",
+            f"  abstraction(pre):  {show_state(s)}",
+            f"  spec successor:    {show_state(expected)}",
+            f"  abstraction(post): {show_state(got)}",
             f"  differs: {moved}"]
-
-
-def _claimed(action: Action) -> str:
-    return describe(action).split(" => ")[1]
 
 
 @dataclass(frozen=True)
@@ -88,8 +82,8 @@ class EdgeRefinement:
     ledger_states: set[tuple[int, ...]] = field(default_factory=set)
 
     def __call__(self, pre: Handles, action: Action, post: Handles) -> str | None:
-        name, _ = action.claimed
-        self.per_transition[name or "stutter"] += 1
+        for name, _ in action.claimed or (("stutter", ()),):
+            self.per_transition[name] += 1
         self.per_operation[action.op.name] += 1
         s, got = self.abstract(pre), self.abstract(post)
         self.ledger_states.add(s)
@@ -111,8 +105,10 @@ class RefinementExploration:
 
     @property
     def ok(self) -> bool:
-        """Every visited state and edge passed, and the whole space was visited."""
-        return not self.exploration.violations and self.exploration.complete
+        """Every visited state and edge passed, the whole space was visited, and every
+        transition the explored operations claim was claimed by some edge."""
+        e = self.exploration
+        return not e.violations and e.complete and not e.unwitnessed
 
 
 def explore_refinement(
@@ -121,13 +117,15 @@ def explore_refinement(
     *,
     progress: Progress | None = None,
     max_states: int = 1_000_000,
+    owner: Owner = "session",
 ) -> RefinementExploration:
-    """Every reachable per-handle state at ``b0``, every edge checked against the spec.
+    """Every reachable per-handle state of a session (or a pool) at ``b0``, every edge
+    checked against the spec.
 
     Stops after the first BFS level holding a violation (a state property or an
     edge), whose trace is then a shortest one.
     """
-    model = HandlesModel(b0, operations)
+    model = HandlesModel(b0, operations, owner)
     edges = EdgeRefinement(model.abstract)
     res = explore(model, max_states=max_states, progress=progress, check_edge=edges)
     return RefinementExploration(b0, res, edges)

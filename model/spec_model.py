@@ -35,12 +35,22 @@ def describe(spec: Spec, t: Transition, args: Sequence[int]) -> str:
     return f"{t.name}({', '.join(f'{p}={a}' for p, a in zip(t.params, args, strict=True))})"
 
 
-class SpecBatchModel:
-    """``spec`` at bound ``b0`` as a ``BatchModel`` (states are int64 rows)."""
+def fires(t: Transition) -> str:
+    """The name of the sometimes property "transition ``t`` fires somewhere"."""
+    return f"{t.name} fires"
 
-    def __init__(self, spec: Spec, b0: int) -> None:
+
+class SpecBatchModel:
+    """``spec`` at bound ``b0`` as a ``BatchModel`` (states are int64 rows).
+
+    With ``live`` (the default), every transition must fire somewhere in the explored
+    graph: one sometimes property per transition, :func:`fires`.
+    """
+
+    def __init__(self, spec: Spec, b0: int, *, live: bool = True) -> None:
         self.spec = spec
         self.b0 = b0
+        self.live = live
         self.width = len(spec.variables)
         values = np.array(list(spec.param_range(b0)), dtype=np.int64)
         # every parameter tuple of every transition, as one column per parameter
@@ -84,6 +94,9 @@ class SpecBatchModel:
     def property_names(self) -> Sequence[str]:
         return [inv.name for inv in self.spec.invariants]
 
+    def sometimes(self) -> Sequence[tuple[str, int]]:
+        return [(fires(t), i) for i, t in enumerate(self.spec.transitions)] if self.live else []
+
     def violations(self, rows: Rows) -> Sequence[npt.NDArray[np.bool_]]:
         s = self.spec.State(*(rows[:, j] for j in range(self.width)))
         return [~_conjoin(inv.holds(s, self.b0), (len(rows),)) for inv in self.spec.invariants]
@@ -97,11 +110,13 @@ class SpecBatchModel:
 
 
 class SpecModel:
-    """``spec`` at bound ``b0`` as a one-state-at-a-time ``Model`` over ints."""
+    """``spec`` at bound ``b0`` as a one-state-at-a-time ``Model`` over ints (with the
+    same sometimes properties as :class:`SpecBatchModel`)."""
 
-    def __init__(self, spec: Spec, b0: int) -> None:
+    def __init__(self, spec: Spec, b0: int, *, live: bool = True) -> None:
         self.spec = spec
         self.b0 = b0
+        self.live = live
         self._values = list(spec.param_range(b0))
 
     def init_states(self) -> list[Any]:
@@ -122,6 +137,12 @@ class SpecModel:
             return lambda s: holds(inv.holds(s, self.b0))
 
         return [(inv.name, predicate(inv)) for inv in self.spec.invariants]
+
+    def sometimes(self) -> Sequence[tuple[str, Callable[[Any, Any, Any], bool]]]:
+        def fired(t: Transition) -> Callable[[Any, Any, Any], bool]:
+            return lambda s, a, u: a[0] is t
+
+        return [(fires(t), fired(t)) for t in self.spec.transitions] if self.live else []
 
     def format_action(self, action: tuple[Transition, tuple[int, ...]]) -> str:
         return describe(self.spec, action[0], action[1])

@@ -11,10 +11,11 @@ the case condition), the obligation is:
 
 * the produced values satisfy HandleOK (no negative budget or refund, no empty
   receipt);
-* for a claimed transition ``t(args)``: ``args`` are naturals, the guard of ``t``
-  holds in ``abstraction(pre)``, and ``abstraction(post) == t(abstraction(pre))``,
-  where ``t``'s guard and update are the spec's own lambdas (``spec.successor``);
-* for a stutter: ``abstraction(post) == abstraction(pre)``.
+* for claimed steps ``t1(args1); t2(args2); ...``: every ``args`` are naturals, the
+  guard of each step holds in the state the steps before it reach from
+  ``abstraction(pre)``, and ``abstraction(post)`` is the state after the last one,
+  where the guards and updates are the spec's own lambdas (``spec.successor``);
+* for a stutter (no step): ``abstraction(post) == abstraction(pre)``.
 
 It is also checked that ``op.pre`` can hold at all (an operation that never fires
 would prove anything); if not, the obligation is ``violated``.  Each run works in
@@ -26,7 +27,7 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import z3  # type: ignore[import-untyped, unused-ignore]
@@ -81,8 +82,24 @@ class RefinementResult:
         return self.status == "proved"
 
 
+@dataclass
 class RefinementRun(Run[RefinementResult]):
-    """One obligation per operation, in table order."""
+    """One obligation per operation, in table order, and the ledger transitions that
+    no operation claims (``unclaimed``): a spec step the library never takes is a
+    failure, since the refinement says nothing about it."""
+
+    unclaimed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every obligation proved and every transition claimed by some operation."""
+        return super().ok and not self.unclaimed
+
+
+def unclaimed(operations: Sequence[Operation] = OPERATIONS) -> list[str]:
+    """The transitions of ``LEDGER`` that no entry of ``operations`` claims, in spec order."""
+    claimed = {c.transition for op in operations for c in op.claims}
+    return [t.name for t in LEDGER.transitions if t.name not in claimed]
 
 
 def obligation_name(op: Operation) -> str:
@@ -154,16 +171,14 @@ def _encode(op: Operation, ctx: z3.Context) -> _Obligation:
     made = [v for f in FIELD.values() for v in getattr(produced, f)]
     for what, v, c in zip(kinds, made, handle_ok(produced), strict=False):
         goals.append((f"HandleOK of the produced {what} {_text(v)}", _bool(c, ctx)))
-    if op.claim is None:
-        expected = s
-    else:
-        t = LEDGER.transition(op.claim)
-        claim_args = op.args(*values, *args)
+    expected = s
+    for name, claim_args in op.steps(*values, *args):
+        t = LEDGER.transition(name)
         for p, a in zip(t.params, claim_args, strict=True):
             goals.append((f"{t.name} argument {p} = {a} is a natural", _bool(a >= 0, ctx)))
-        for c in t.guard(s, *claim_args):
+        for c in t.guard(expected, *claim_args):
             goals.append((f"guard of {t.name}: {_text(c)}", _bool(c, ctx)))
-        expected = LEDGER.successor(s, t, claim_args)
+        expected = LEDGER.successor(expected, t, claim_args)
     expected = LEDGER.State(*(_int(v, ctx) for v in expected))
     for name, got, want in zip(LEDGER.variables, post, expected, strict=True):
         goals.append((f"abstraction(post).{name} == spec.{name}", got == want))
@@ -186,11 +201,13 @@ def prove_refinement(
 ) -> RefinementRun:
     """Discharge one refinement obligation per entry of ``operations``.
 
-    Guarantees: one result per entry, in order.  ``proved`` means Z3 showed, for
+    Guarantees: one result per entry, in order, and ``unclaimed`` lists every
+    ``LEDGER`` transition no entry claims.  ``proved`` means Z3 showed, for
     every natural value of the taken values, parameters, rest of the session and
     totals satisfying HandleOK and the operation's ``pre``, that the produced values
-    satisfy HandleOK and the abstraction moves exactly as the claimed spec step
-    (whose guard holds) or not at all (stutter), and that ``pre`` is satisfiable.
+    satisfy HandleOK and the abstraction moves exactly as the claimed spec steps
+    (each guard holding where it is taken) or not at all (stutter), and that ``pre``
+    is satisfiable.
     Every ``violated`` result carries a counterexample (or, for an operation that
     can never fire, a message).  At most ``timeout`` seconds per obligation.
     """
@@ -198,7 +215,7 @@ def prove_refinement(
     ctx = z3.Context()
     solver = z3.Solver(ctx=ctx)
     solver.set("timeout", max(1, int(timeout * 1000)))
-    run = RefinementRun()
+    run = RefinementRun(unclaimed=unclaimed(operations))
     for op in operations:
         result = _discharge(op, ctx, solver, timeout, minimise)
         run.results.append(result)

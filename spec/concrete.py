@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from spec.format import Spec, SpecError, holds
@@ -23,9 +24,14 @@ def step(spec: Spec, s: Any, name: str, *args: int) -> Any:
     t = spec.transition(name)
     _check_arity(t.name, t.params, args)
     if not holds(t.guard(s, *args)):
-        shown = ", ".join(f"{p}={a}" for p, a in zip(t.params, args, strict=True))
-        raise GuardFalse(f"{name}({shown}) is not enabled in {s}")
+        raise GuardFalse(f"{step_text(spec, name, args)} is not enabled in {s}")
     return spec.successor(s, t, args)
+
+
+def step_text(spec: Spec, name: str, args: Sequence[Any]) -> str:
+    """How a step is shown everywhere (traces, reports, errors): ``reserve(r=2)``."""
+    params = spec.transition(name).params
+    return f"{name}({', '.join(f'{p}={a}' for p, a in zip(params, args, strict=True))})"
 
 
 def broken_invariants(spec: Spec, s: Any, b0: int) -> list[str]:

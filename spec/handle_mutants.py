@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spec.handles import OPERATIONS, Effect, Operation, operation, with_operation
+from spec.handles import OPERATIONS, Claim, Effect, Operation, operation, with_operation
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ HANDLE_MUTANTS: tuple[HandleMutant, ...] = (
             effect=lambda a, h: Effect(live=(h + a,), refunds=(a,))),
     _mutant("spend_recorded_as_reserve", "spend_success",
             "a spend is reported under the wrong transition name (reserve(r))",
-            claim="reserve", args=lambda h, r, c: (r,)),
+            claims=(Claim("reserve", lambda h, r, c: (r,)),)),
     _mutant("sibling_refusal_reported_insufficient", "refused_by_handle",
             "a refusal by one handle, while the session holds enough, is reported as "
             "spend_insufficient (SPEC.md subtlety)",
-            claim="spend_insufficient", args=lambda h, r: (r,)),
+            claims=(Claim("spend_insufficient", lambda h, r: (r,)),)),
     _mutant("confirm_accepts_overcharge", "confirm",
             "confirm accepts an actual charge above the reservation",
             pre=lambda s, r, c: (c >= 0,)),

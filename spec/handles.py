@@ -26,8 +26,10 @@ and ``apply_refund_to_empty`` (a refund applied to an empty budget) stands for t
 library's ``refund.apply_to(empty)``.  Receipts are never empty (``reserve`` needs
 ``r > 0``), which :func:`handle_ok` states.
 
-Not stated here: ``BudgetPool`` (a ledger of its own, whose commit is two steps),
-invalid arguments (they raise before anything changes) and affine misuse; the
+A ``BudgetPool`` is a ledger of its own whose available amount is one budget value
+that its operations (``on`` the pool) take and give back; a pool's commit, cancel and
+stream close are two claimed steps each (the refund is applied at once).  Not stated
+here: invalid arguments (they raise before anything changes) and affine misuse; the
 lockstep tests of the library cover those.
 """
 
@@ -41,6 +43,7 @@ from spec.format import Conjuncts
 from spec.ledger import LEDGER
 
 Kind = Literal["budget", "receipt", "stream", "refund"]
+Owner = Literal["session", "pool"]
 #: The field of :class:`Handles` that holds each kind of value.
 FIELD: dict[str, str] = {"budget": "live", "receipt": "receipts", "stream": "streams",
                          "refund": "refunds"}
@@ -75,17 +78,28 @@ class Effect(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One spec step an operation claims: ``transition`` of ``LEDGER`` with arguments
+    ``args(*taken, *params)``."""
+
+    transition: str
+    args: Callable[..., tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
 class Operation:
-    """One library operation in one case, and the spec step it claims to be.
+    """One library operation in one case, and the spec steps it claims to be.
 
     ``takes`` are the kinds of the values it consumes, named ``names`` (e.g.
     ``("budget",)`` named ``("h",)``); ``params`` are its natural-number arguments.
     ``pre(s, *taken, *params)`` is when the library performs this case (its own
     check, e.g. ``r <= h``, plus the case condition), where ``s`` is the ledger
     abstraction of the pre-state; ``effect(*taken, *params)`` is the
-    :class:`Effect`; ``claim`` is the name of a ``LEDGER`` transition, or ``None``
-    for a stutter, with arguments ``args(*taken, *params)``.  All four are written
-    once and evaluated on ints and on Z3 terms, like the spec's own lambdas.
+    :class:`Effect`; ``claims`` are the ``LEDGER`` steps it performs, in order (none:
+    a stutter).  All of them are written once and evaluated on ints and on Z3 terms,
+    like the spec's own lambdas.  ``on`` says which owner of a ledger offers the
+    operation: a ``Session``'s handles, a ``BudgetPool``, or both (receipts and
+    streams behave alike in the two).
     """
 
     name: str
@@ -95,39 +109,49 @@ class Operation:
     params: tuple[str, ...]
     pre: Callable[..., Conjuncts]
     effect: Callable[..., Effect]
-    claim: str | None
-    args: Callable[..., tuple[Any, ...]] = lambda *_: ()
+    claims: tuple[Claim, ...] = ()
     doc: str = ""
+    on: frozenset[Owner] = frozenset({"session"})
 
     def __post_init__(self) -> None:
         if len(self.takes) != len(self.names):
             raise ValueError(f"{self.name}: takes {self.takes} but names {self.names}")
-        if self.claim is not None:
-            LEDGER.transition(self.claim)  # raises on an unknown transition name
+        for c in self.claims:
+            LEDGER.transition(c.transition)  # raises on an unknown transition name
 
     @property
     def claim_text(self) -> str:
-        """``spend_success(r, c)`` or ``stutter``: what this operation claims to be."""
-        if self.claim is None:
+        """``spend_success(r, c)``, ``confirm_with_refund(r, c); refund_to(a)`` or
+        ``stutter``: what this operation claims to be."""
+        if not self.claims:
             return "stutter"
-        return f"{self.claim}({', '.join(LEDGER.transition(self.claim).params)})"
+        return "; ".join(f"{c.transition}({', '.join(LEDGER.transition(c.transition).params)})"
+                         for c in self.claims)
+
+    def steps(self, *values: Any) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+        """The claimed steps for taken values and parameters ``values``: (transition,
+        arguments) pairs, in order; ``()`` for a stutter."""
+        return tuple((c.transition, tuple(c.args(*values))) for c in self.claims)
 
 
 def _op(
     name: str, call: str, takes: tuple[Kind, ...], names: tuple[str, ...],
     params: tuple[str, ...], pre: Callable[..., Conjuncts], effect: Callable[..., Effect],
     claim: str | None = None, args: Callable[..., tuple[Any, ...]] = lambda *_: (),
-    doc: str = "",
+    doc: str = "", then: Claim | None = None, on: tuple[Owner, ...] = ("session",),
 ) -> Operation:
-    return Operation(name, call, takes, names, params, pre, effect, claim, args, doc)
+    claims: tuple[Claim, ...] = () if claim is None else (Claim(claim, args),)
+    claims += () if then is None else (then,)
+    return Operation(name, call, takes, names, params, pre, effect, claims, doc, frozenset(on))
 
 
 _B: tuple[Kind, ...] = ("budget",)
 _R: tuple[Kind, ...] = ("receipt",)
 _S: tuple[Kind, ...] = ("stream",)
+_POOL: tuple[Owner, ...] = ("pool",)
 
-#: The library's operations on one session (``impl/budget.py``, ``impl/receipts.py``),
-#: one entry per (operation, claimed spec step).
+#: The library's operations on one ledger: a session's handles (``impl/budget.py``,
+#: ``impl/receipts.py``) and a pool (``impl/pool.py``), one entry per (operation, case).
 OPERATIONS: tuple[Operation, ...] = (
     _op("split", "b.split(a)", _B, ("h",), ("a",),
         pre=lambda s, h, a: (a >= 0, a <= h),
@@ -181,10 +205,11 @@ OPERATIONS: tuple[Operation, ...] = (
         pre=lambda s, r, c: (c > r,),
         effect=lambda r, c: Effect(receipts=(r,)),
         doc="ChargeExceedsReservation; the receipt stays open"),
-    _op("forfeit", "receipt.forfeit() (or abandoned)", _R, ("receipt",), (),
+    _op("forfeit", "receipt.forfeit() / reservation.forfeit() (or abandoned)", _R, ("receipt",), (),
         pre=lambda s, r: (),
         effect=lambda r: Effect(unrecoverable=r),
         claim="forfeit", args=lambda r: (r,),
+        on=("session", "pool"),
         doc="also a receipt left open at the end of a with block, or collected"),
     _op("reserve_stream", "b.reserve_stream(r)", _B, ("h",), ("r",),
         pre=lambda s, h, r: (r > 0, r <= h),
@@ -195,15 +220,18 @@ OPERATIONS: tuple[Operation, ...] = (
         pre=lambda s, x, c: (c > 0, c <= x),
         effect=lambda x, c: Effect(streams=(x - c,), charged=c),
         claim="confirm_with_refund", args=lambda x, c: (c, c),
+        on=("session", "pool"),
         doc="a chunk billed c: a sub-receipt of c reconciled at its full amount"),
     _op("confirm_chunk_zero", "stream.confirm_chunk(0)", _S, ("stream",), ("c",),
         pre=lambda s, x, c: (c == 0,),
         effect=lambda x, c: Effect(streams=(x - c,), charged=c),
+        on=("session", "pool"),
         doc="a zero chunk: a stutter"),
     _op("confirm_chunk_refused", "stream.confirm_chunk(c), c > outstanding", _S,
         ("stream",), ("c",),
         pre=lambda s, x, c: (c > x,),
         effect=lambda x, c: Effect(streams=(x,)),
+        on=("session", "pool"),
         doc="ChargeExceedsReservation; the stream stays open"),
     _op("close_stream", "stream.close()", _S, ("stream",), (),
         pre=lambda s, x: (x > 0,),
@@ -218,10 +246,12 @@ OPERATIONS: tuple[Operation, ...] = (
         pre=lambda s, x: (x > 0,),
         effect=lambda x: Effect(unrecoverable=x),
         claim="forfeit", args=lambda x: (x,),
+        on=("session", "pool"),
         doc="the rest is given up; also at the end of a with block, or collected"),
     _op("forfeit_empty_stream", "stream.forfeit(), nothing outstanding", _S, ("stream",), (),
         pre=lambda s, x: (x == 0,),
         effect=lambda x: Effect(unrecoverable=x),
+        on=("session", "pool"),
         doc="a stutter"),
     _op("apply_refund", "refund.apply_to(b)", ("refund", "budget"), ("refund", "h"), (),
         pre=lambda s, a, h: (a > 0,),
@@ -247,6 +277,63 @@ OPERATIONS: tuple[Operation, ...] = (
         pre=lambda s, h: (h == 0,),
         effect=lambda h: Effect(released=h),
         doc="consuming a budget of 0 uc: a stutter"),
+    # -- a BudgetPool: its available amount is the one budget ``pool``, never consumed
+    _op("pool_reserve", "pool.reserve(r)", _B, ("pool",), ("r",),
+        pre=lambda s, p, r: (r > 0, r <= p),
+        effect=lambda p, r: Effect(live=(p - r,), receipts=(r,)),
+        claim="reserve", args=lambda p, r: (r,), on=_POOL,
+        doc="returns a Reservation of r"),
+    _op("pool_reserve_with_reasoning", "pool.reserve_with_reasoning(v, w)", _B, ("pool",),
+        ("v", "w"),
+        pre=lambda s, p, v, w: (v >= 0, w >= 0, v + w > 0, v + w <= p),
+        effect=lambda p, v, w: Effect(live=(p - v - w,), receipts=(v + w,)),
+        claim="reserve", args=lambda p, v, w: (v + w,), on=_POOL,
+        doc="one Reservation of visible + reasoning allowance"),
+    _op("pool_reserve_stream", "pool.reserve_stream(r)", _B, ("pool",), ("r",),
+        pre=lambda s, p, r: (r > 0, r <= p),
+        effect=lambda p, r: Effect(live=(p - r,), streams=(r,)),
+        claim="reserve", args=lambda p, r: (r,), on=_POOL,
+        doc="returns a stream reservation holding r"),
+    _op("pool_refused", "pool.reserve(r) / reserve_stream(r), r > available", _B, ("pool",),
+        ("r",),
+        pre=lambda s, p, r: (r > 0, r > p, r > s.live_sum),
+        effect=lambda p, r: Effect(live=(p,)),
+        claim="spend_insufficient", args=lambda p, r: (r,), on=_POOL,
+        doc="refused: a pool's available amount is its ledger's live_sum"),
+    _op("commit", "reservation.commit(c), c < r", ("receipt", "budget"), ("reservation", "pool"),
+        ("c",),
+        pre=lambda s, r, p, c: (c >= 0, c < r),
+        effect=lambda r, p, c: Effect(live=(p + r - c,), charged=c),
+        claim="confirm_with_refund", args=lambda r, p, c: (r, c),
+        then=Claim("refund_to", lambda r, p, c: (r - c,)), on=_POOL,
+        doc="settled at c; the rest goes straight back to the pool"),
+    _op("commit_whole", "reservation.commit(r)", ("receipt", "budget"), ("reservation", "pool"),
+        ("c",),
+        pre=lambda s, r, p, c: (c == r,),
+        effect=lambda r, p, c: Effect(live=(p,), charged=c),
+        claim="confirm_with_refund", args=lambda r, p, c: (r, c), on=_POOL,
+        doc="settled at the whole reservation: nothing goes back"),
+    _op("commit_refused", "reservation.commit(c), c > r", _R, ("reservation",), ("c",),
+        pre=lambda s, r, c: (c > r,),
+        effect=lambda r, c: Effect(receipts=(r,)),
+        on=_POOL, doc="ChargeExceedsReservation; the reservation stays open"),
+    _op("cancel", "reservation.cancel()", ("receipt", "budget"), ("reservation", "pool"), (),
+        pre=lambda s, r, p: (),
+        effect=lambda r, p: Effect(live=(p + r,)),
+        claim="confirm_with_refund", args=lambda r, p: (r, 0),
+        then=Claim("refund_to", lambda r, p: (r,)), on=_POOL,
+        doc="the call never happened: all of r goes back to the pool"),
+    _op("pool_close_stream", "pool stream.close()", ("stream", "budget"), ("stream", "pool"), (),
+        pre=lambda s, x, p: (x > 0,),
+        effect=lambda x, p: Effect(live=(p + x,)),
+        claim="confirm_with_refund", args=lambda x, p: (x, 0),
+        then=Claim("refund_to", lambda x, p: (x,)), on=_POOL,
+        doc="the rest goes straight back to the pool"),
+    _op("pool_close_empty_stream", "pool stream.close(), nothing outstanding",
+        ("stream", "budget"), ("stream", "pool"), (),
+        pre=lambda s, x, p: (x == 0,),
+        effect=lambda x, p: Effect(live=(p + x,)),
+        on=_POOL, doc="a stutter"),
 )
 
 

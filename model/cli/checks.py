@@ -27,6 +27,7 @@ class Options:
     limits: Limits = NO_LIMITS
     allow_deadlock: bool | None = None  # None: as the spec declares
     safety_timeout: float = 30.0
+    allow_dead: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def run_explore(opts: Options) -> list[CheckResult]:
     from model.cli.explore import explore_check
 
     return [explore_check(opts.spec, opts.b0, progress=opts.progress, limits=opts.limits,
-                          allow_deadlock=opts.allow_deadlock)]
+                          allow_deadlock=opts.allow_deadlock, allow_dead=opts.allow_dead)]
 
 
 def run_mutants(opts: Options) -> list[CheckResult]:
@@ -78,13 +79,21 @@ def run_mutants(opts: Options) -> list[CheckResult]:
 
 
 def run_refinement(opts: Options) -> list[CheckResult]:
-    from model.cli.refinement import PROOF, cli_b0, exploration_check, proof_check
+    from model.cli.refinement import (
+        PROOF,
+        cli_b0,
+        exploration_check,
+        exploration_name,
+        proof_check,
+    )
 
     b0 = cli_b0(opts.b0)
     return [
         timed(PROOF, "proof", lambda: proof_check(progress=opts.progress)),
-        timed(f"refinement: handles explored at B0={b0}", "explore",
+        timed(exploration_name(b0), "explore",
               lambda: exploration_check(b0, progress=opts.progress)),
+        timed(exploration_name(b0, "pool"), "explore",
+              lambda: exploration_check(b0, progress=opts.progress, owner="pool")),
     ]
 
 
@@ -109,14 +118,16 @@ CHECKS: dict[str, Check] = {
               "all token counts and rates; the reconciliation overshoot bound for all "
               "values", run_proofs),
         Check("explore", "explicit-state BFS of every reachable state at --b0, invariants "
-              "checked in each, deadlocks reported", run_explore),
+              "checked in each, deadlocks reported; every transition must fire somewhere "
+              "(--allow-dead to accept a dead one)", run_explore),
         Check("mutants", "self-check: each built-in buggy copy of the ledger spec must be "
               "caught by both Z3 and the model checker, and each seeded bug of the "
               "per-handle model by both refinement checks", run_mutants, default=False,
               ledger_only=True),
-        Check("refinement", "the per-handle model of the library refines the ledger: Z3 per "
-              "operation with any number of other handles, and every edge explored at "
-              "B0=6..7 (--b0 clamped)", run_refinement, ledger_only=True),
+        Check("refinement", "the per-handle spec of the library refines the ledger: Z3 per "
+              "operation with any number of other handles, and every edge of a session's "
+              "handles and of a pool explored at B0=6..7 (--b0 clamped)", run_refinement,
+              ledger_only=True),
         Check("crosshair", "CrossHair on impl's arithmetic: contracts on the pricing rounding, "
               "Proposition 1, margins, split/merge/confirm/refund amounts; each function "
               "confirmed over all paths or searched for a counterexample within a "

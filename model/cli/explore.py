@@ -6,12 +6,13 @@ from model.checker import NO_LIMITS, Limits
 from model.cli.report import CheckResult, Progress
 from model.cli.traces import Picture, from_steps, trace_json, trace_lines
 from model.explore import explore_spec
+from model.spec_model import fires
 from spec.format import Spec
 
 
 def explore_check(
     spec: Spec, b0: int, *, progress: Progress | None = None, limits: Limits = NO_LIMITS,
-    allow_deadlock: bool | None = None,
+    allow_deadlock: bool | None = None, allow_dead: bool = False,
 ) -> CheckResult:
     """The exploration as a report row (kind ``explore``).
 
@@ -20,10 +21,14 @@ def explore_check(
     else the spec's own ``allow_deadlock``).  A search stopped by ``limits``
     without a violation is *incomplete*: it fails, says which limit stopped it and
     what it covered, and is never a PASS.  The first violation (or deadlock) is
-    the row's picture.
+    the row's picture.  A transition that fires nowhere in the explored graph is
+    *dead* and fails the row (named in ``dead_transitions`` and the details), unless
+    ``allow_dead``.
     """
     allowed = spec.allow_deadlock if allow_deadlock is None else allow_deadlock
     res = explore_spec(spec, b0, progress, limits=limits)
+    fired = {fires(t): t.name for t in spec.transitions}
+    dead = [fired[p] for p in res.unwitnessed if p in fired]
     name = f"explore: {spec.name} at B0={b0}"
     rate = res.transitions / res.seconds if res.seconds else 0.0
     figures = {
@@ -36,6 +41,7 @@ def explore_check(
         "depth": res.depth,
         "deadlocks": res.deadlocks,
         "deadlocks_allowed": allowed,
+        "dead_transitions": dead,
         "states_per_s": round(res.distinct_states / res.seconds) if res.seconds else None,
         "transitions_per_s": round(rate) if res.seconds else None,
         "violations": [{"invariant": v.property, "trace": trace_json(from_steps(v.trace))}
@@ -70,6 +76,14 @@ def explore_check(
                      f"{res.distinct_states:,} states and {res.depth} levels; states beyond "
                      "were not checked (raise --max-states/--max-depth/--time-limit, or "
                      "lower --b0)")
-    ok = not res.violations and not dead_fail and res.complete
+    why = (f"dead transition(s) at B0={b0}: {', '.join(dead)} (no reachable state "
+           "enables them)")
+    if dead and allow_dead:
+        notes.append(f"{why}; allowed by --allow-dead")
+    elif dead:
+        details.append(f"{why}; a dead transition proves nothing (--allow-dead accepts it)")
+    if dead:
+        summary += f", dead: {', '.join(dead)}"
+    ok = not res.violations and not dead_fail and res.complete and (allow_dead or not dead)
     return CheckResult(name, "explore", ok, res.seconds, summary, figures, details, notes,
                        picture=picture, incomplete=incomplete)

@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"run only these checks: {', '.join(CHECKS)}")
     p.add_argument("--mutants", action="store_true",
                    help="run the mutant self-check (alone, unless --only names more)")
+    p.add_argument("--allow-dead", action="store_true",
+                   help="accept transitions that fire nowhere in the explored graph "
+                        "(by default a dead transition fails the explore check)")
     p.add_argument("--dot", type=Path, metavar="FILE",
                    help="write the counterexample trace as Graphviz DOT (nothing without "
                         "a violation, unless --whole-graph)")
@@ -225,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits = Limits(args.max_states, args.max_depth, args.time_limit)
     opts = Options(spec=spec, b0=args.b0, progress=progress, builtin_spec=not args.spec,
                    limits=limits, safety_timeout=args.safety_timeout,
-                   allow_deadlock=None if args.deadlock is None else args.deadlock == "allow")
+                   allow_deadlock=None if args.deadlock is None else args.deadlock == "allow",
+                   allow_dead=args.allow_dead)
     results: list[CheckResult] = []
     for name in names:
         progress.start(name)

@@ -7,7 +7,9 @@ A mutant counts as *killed* by a checker only on evidence of a violation:
   obligation is ``violated``.  ``unknown`` (Z3 ran out of time) and ``error`` are not
   evidence: the mutant is reported as a survivor, with the reason.
 * the model checker: the exploration reaches a state that breaks an invariant, an
-  edge that breaks the refinement, or (ledger mutants) a deadlock.
+  edge that breaks the refinement, or (ledger mutants) a deadlock; or, having
+  explored everything, some sometimes property (e.g. "``reserve`` fires") is never
+  witnessed.
 
 A mutant that survives either checker fails this check: that checker cannot see it.
 """
@@ -64,6 +66,8 @@ def bfs_verdict(res: Exploration, show_fn: Callable[[Any], str],
             v.render(show_fn)
     if deadlocks and res.deadlocks:
         return True, f"{res.deadlocks} deadlocked state(s)", []
+    if res.unwitnessed:
+        return True, f"never witnessed: {', '.join(res.unwitnessed)}", []
     return False, f"{res.distinct_states:,} states, no violation", []
 
 

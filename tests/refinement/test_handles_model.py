@@ -44,7 +44,18 @@ def test_every_operation_fires_at_b0_6_except_those_on_empty_values(
     run = at_6
     on_empty = {"apply_empty_refund", "consume_empty", "close_empty_stream",
                 "forfeit_empty_stream"}
-    assert set(run.edges.per_operation) == {op.name for op in OPERATIONS} - on_empty
+    assert set(run.edges.per_operation) == {
+        op.name for op in OPERATIONS if "session" in op.on} - on_empty
+
+
+def test_a_pool_refines_the_ledger_and_every_pool_operation_fires() -> None:
+    run = explore_refinement(4, owner="pool")
+    assert run.ok
+    assert set(run.edges.per_operation) == {
+        op.name for op in OPERATIONS if "pool" in op.on} - {
+        "forfeit_empty_stream", "pool_close_empty_stream"}
+    # commit and cancel are two claimed steps each: confirm_with_refund, then refund_to
+    assert run.edges.per_transition["refund_to"] > 0
 
 
 def test_cli_explores_at_least_b0_6() -> None:
@@ -71,10 +82,10 @@ def test_refusal_by_a_handle_is_a_stutter_unless_the_session_lacks_the_money() -
     state = _session((1, 3))
     acts = [a for a in HandlesModel(6).actions(state) if a.op.name.startswith("refused")]
     by_r = {(a.taken[0], a.params[0]): a.claimed for a in acts}
-    assert by_r[(1, 2)] == (None, ())  # 2 <= live_sum 4: stutter
-    assert by_r[(1, 4)] == (None, ())
-    assert by_r[(1, 5)] == ("spend_insufficient", (5,))  # 5 > live_sum 4
-    assert by_r[(3, 5)] == ("spend_insufficient", (5,))
+    assert by_r[(1, 2)] == ()  # 2 <= live_sum 4: stutter
+    assert by_r[(1, 4)] == ()
+    assert by_r[(1, 5)] == (("spend_insufficient", (5,)),)  # 5 > live_sum 4
+    assert by_r[(3, 5)] == (("spend_insufficient", (5,)),)
     assert (3, 2) not in by_r  # the handle of 3 does not refuse 2
     for a in acts:
         assert successor(state, a) == state

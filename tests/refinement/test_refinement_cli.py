@@ -15,7 +15,7 @@ def test_refinement_suite_reports_proof_and_exploration(
     assert main(["-q", "--only", "refinement", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["ok"] is True
-    proof, bfs = doc["checks"]
+    proof, bfs, pool = doc["checks"]
     assert proof["kind"] == "proof"
     assert proof["name"] == "refinement: handles refine ledger (Z3)"
     assert proof["obligations"] == proof["proved"] > 0
@@ -25,6 +25,8 @@ def test_refinement_suite_reports_proof_and_exploration(
     assert bfs["distinct_states"] > 0 and bfs["transitions"] > 0
     assert sum(bfs["per_transition"].values()) == bfs["transitions"]
     assert bfs["per_transition"]["stutter"] > 0
+    assert pool["name"] == "refinement: pool explored at B0=6" and pool["ok"]
+    assert proof["unclaimed"] == [] and bfs["unwitnessed"] == pool["unwitnessed"] == []
 
 
 def test_refinement_is_a_default_suite_about_the_library() -> None:

@@ -6,7 +6,7 @@ from model.cli.refinement import PROOF as CHECK_NAME
 from model.cli.refinement import proof_check as refinement_check
 from model.cli.refinement import to_check_result
 from proofs.refinement import format_result, obligation_name, prove_refinement
-from spec.handles import OPERATIONS, Effect, operation, with_operation
+from spec.handles import OPERATIONS, Claim, Effect, operation, with_operation
 
 
 def test_every_operation_refines_its_claim_for_any_number_of_handles() -> None:
@@ -61,4 +61,5 @@ def test_an_unknown_claim_is_rejected_when_the_table_is_built() -> None:
     from spec import SpecError
 
     with pytest.raises(SpecError, match="no transition 'spend'"):
-        with_operation(operation("spend_success"), claim="spend")
+        with_operation(operation("spend_success"),
+                       claims=(Claim("spend", lambda h, r, c: (r, c)),))

@@ -9,7 +9,7 @@ from model.cli.refinement import proof_check as refinement_check
 from model.refinement import REFINES, explore_refinement
 from proofs.refinement import format_result, prove_refinement
 from spec.handle_mutants import HANDLE_MUTANTS, HandleMutant, handle_mutant
-from spec.handles import operation, with_operation
+from spec.handles import Claim, operation, with_operation
 
 
 @pytest.mark.parametrize("m", HANDLE_MUTANTS, ids=lambda m: m.name)
@@ -50,8 +50,30 @@ def test_reports_fail_and_show_the_evidence() -> None:
 
 def test_swapping_the_two_spend_names_is_invisible_to_ledger_refinement() -> None:
     """A known limit, stated as a test: spend_success and spend_fail_post_check have the
-    same guard and update (SPEC.md), so no ledger-state check can tell them apart; the
-    step names the library reports are compared by the lockstep test (issue 4, item 1)."""
-    ops = with_operation(operation("spend_success"), claim="spend_fail_post_check")
+    same guard and update (SPEC.md), so no ledger-state check can tell them apart when
+    the two entries swap names; the step names the library reports are compared by the
+    lockstep test (issue 4, item 1).  Renaming only one of them is caught: the other
+    transition is then claimed by no operation."""
+    ops = with_operation(operation("spend_success"), claims=(
+        Claim("spend_fail_post_check", lambda h, r, c: (r, c)),))
+    one = prove_refinement(ops)
+    assert one.proved == len(one.results) and one.unclaimed == ["spend_success"]
+    assert not one.ok
+    ops = with_operation(operation("spend_fail_post_check"), ops, claims=(
+        Claim("spend_success", lambda h, r, c: (r, c)),))
     assert prove_refinement(ops).ok
     assert explore_refinement(3, ops).ok
+
+
+def test_a_z3_unknown_is_a_survivor_with_its_reason_not_a_kill() -> None:
+    from model.cli.mutants import z3_verdict
+    from proofs.refinement import RefinementResult, RefinementRun
+    from proofs.refinement import one_line as refinement_line
+
+    undecided = RefinementResult("split refines stutter", "split", "stutter", "unknown", 10.0,
+                                 message="Z3 could not decide it within 10 s")
+    killed, why = z3_verdict(RefinementRun([undecided]), refinement_line)
+    assert not killed and "unknown" in why and "could not decide" in why
+    violated = RefinementResult("split refines stutter", "split", "stutter", "violated", 0.1,
+                                message="split can never fire")
+    assert z3_verdict(RefinementRun([undecided, violated]), refinement_line)[0]
