@@ -15,6 +15,8 @@ Modules, one job each:
 - :mod:`~model.interleave.runtime`: one run, exactly one task at a time;
 - :mod:`~model.interleave.locks`: controlled locks and the factory for impl;
 - :mod:`~model.interleave.liveness`: which locals of a paused frame can still matter;
+- :mod:`~model.interleave.stack`: the values a paused frame holds on its evaluation stack;
+- :mod:`~model.interleave.keys`: the key of a state, for state caching;
 - :mod:`~model.interleave.api`: what task code calls (``point``, ``join``...);
 - :mod:`~model.interleave.search`: ``explore`` and ``replay``;
 - :mod:`~model.interleave.scenarios`: the budget scenarios (paper 4.3, Loom, pool);

@@ -22,11 +22,10 @@ task that is chosen again right after it paused goes on without any thread switc
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Callable, Coroutine
 from types import CodeType, FrameType
 from typing import Any, NamedTuple, Protocol
 
-from model.interleave.liveness import live_locals
 from model.interleave.program import Instance, Outcome, Scenario
 
 # task states
@@ -50,8 +49,9 @@ class PC(NamedTuple):
     """Where a task paused: its frames (innermost first, up to its entry point) and
     the innermost one outside the explorer as ``(code, line)`` at the time of the pause.
 
-    The frames stay suspended while the task is paused, so :func:`pc_key` can read
-    their lines and locals when a state key is needed (never during replays).
+    The frames stay suspended while the task is paused, so the state key
+    (:mod:`model.interleave.keys`) can read their instructions, locals and stacks when
+    it is needed (never during replays).
     """
 
     frames: tuple[FrameType, ...] = ()
@@ -181,31 +181,6 @@ def capture_pc(frame: FrameType | None) -> PC:
     return PC(tuple(frames), site)
 
 
-_SIMPLE = (int, str, bool, float, bytes, type(None))
-
-
-def _value_key(v: object) -> Hashable:
-    if isinstance(v, _SIMPLE):
-        return v
-    if type(v) is tuple and all(isinstance(x, _SIMPLE) for x in v):
-        return v
-    return v.__class__.__qualname__, v.__class__.__module__
-
-
-def pc_key(pc: PC) -> Hashable:
-    """The program counter of a paused task: for every frame of its stack, the code,
-    the instruction, and the local variables the rest of the function may read
-    (values of ints, strings, bools, floats, None and tuples of those; the type of
-    anything else; see :mod:`model.interleave.liveness`)."""
-    out = []
-    for f in pc.frames:
-        code, lasti = f.f_code, f.f_lasti
-        live = live_locals(code, lasti)
-        out.append((code, lasti, tuple((k, _value_key(v)) for k, v in f.f_locals.items()
-                                       if live is None or k in live)))
-    return tuple(out)
-
-
 class _Worker:
     """An OS thread that runs one task per run; parked on its semaphore in between."""
 
@@ -255,11 +230,6 @@ class WorkerPool:
             for w in self._workers:
                 w.thread.join(timeout)
         self._workers = []
-
-    def alive(self) -> int:
-        """How many worker threads are still running."""
-        return sum(w.thread.is_alive() for w in self._workers)
-
 
 _ACTIVE: Run | None = None
 
@@ -350,25 +320,6 @@ class Run:
         except LockBusy:
             self.checks_skipped += 1
             return None
-
-    def state_key(self) -> Hashable | None:
-        """A key identifying the current state: every task's status, step count,
-        program counter and pending operation (or outcome), the lock owners, the loop
-        holder, and the instance's fingerprint; ``None`` when the instance gives none."""
-        try:
-            fp = self.instance.fingerprint()
-        except LockBusy:
-            return None
-        if fp is None:
-            return None
-        parts: list[object] = []
-        for t in self.tasks:
-            if t.status == DONE:
-                parts.append((DONE, t.nevents, _outcome_key(t.outcome)))
-            else:
-                parts.append((t.status, t.nevents, pc_key(t.pc), t.pending.key()))
-        owners = tuple(_owner_key(lk.owner) for lk in self.locks)
-        return (tuple(parts), owners, self.loop_holder, fp)
 
     def task_index(self, name: str) -> int:
         """The index of the task called ``name``."""
@@ -562,22 +513,6 @@ class _Direct:
 
 DIRECT = _Direct()
 """Owner of a controlled lock taken from outside the schedule (scheduler, setup)."""
-
-
-def _owner_key(owner: object) -> int:
-    if owner is None:
-        return -1
-    if isinstance(owner, TaskState):
-        return owner.index
-    return -2
-
-
-def _outcome_key(outcome: Outcome | None) -> Hashable:
-    if outcome is None:
-        return None
-    if outcome.error is not None:
-        return ("raised", type(outcome.error), str(outcome.error))
-    return ("returned", _value_key(outcome.value))
 
 
 def describe(step: TraceStep, run_tasks: list[TaskState]) -> str:

@@ -6,12 +6,14 @@ being explored; from there the run extends the search.  Determinism is checked: 
 replayed choice that cannot run raises :class:`ReplayDivergence`.
 
 Reduction (``reduction=True``): state caching with memoized summaries.  At each new
-branching state the run computes a key: for every task its status, step count,
-pending operation (with the exception propagating through a ``with`` block's
-release, if any) or outcome, and its program counter, which is its whole paused
-stack with, per frame, the instruction and the values of the locals the rest of the
-function may read (:mod:`model.interleave.liveness`); then the lock owners, the
-event-loop holder, and the instance's fingerprint.  A state whose key was fully
+branching state the run computes a key (:mod:`model.interleave.keys`): for every task
+its status, step count, pending operation (with the exception propagating through a
+``with`` block's release, if any) or outcome, and its program counter, which is its
+whole paused stack with, per frame, the instruction, the values of the locals the
+rest of the function may read (:mod:`model.interleave.liveness`) and the values held
+on the frame's evaluation stack (:mod:`model.interleave.stack`); then the lock
+owners, the event-loop holder, and the instance's fingerprint.  A state whose key
+cannot be made complete is not cached.  A state whose key was fully
 explored before is not explored again: its summary (how many complete schedules lie
 below it, and the minimum, maximum and non-zero count of every measure over them) is
 reused.  The summaries add up exactly, so :attr:`Exploration.schedules` is the exact
@@ -42,6 +44,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from model.interleave.keys import state_key
 from model.interleave.locks import lock_factory
 from model.interleave.program import Outcome, Scenario, Verdict
 from model.interleave.runtime import (
@@ -145,7 +148,6 @@ class Exploration:
     complete_runs: int = 0  # runs that reached the end of the schedule
     schedules: int = 0  # complete schedules, exact (with or without reduction)
     states: int = 0  # distinct states cached
-    cache_hits: int = 0
     steps: int = 0  # steps executed, replays included
     checks_skipped: int = 0  # states whose invariant could not be read (lock held)
     stats: dict[str, Stat] = field(default_factory=dict)
@@ -246,7 +248,7 @@ class _Dfs:
             self.pos += 1
             if self.memo is not None:
                 try:
-                    key = run.state_key()
+                    key = state_key(run)
                 except Exception as e:
                     self.problem = ("error", f"fingerprint raised {type(e).__name__}: {e}")
                     return -1
@@ -330,7 +332,6 @@ def explore(scenario: Scenario, *, reduction: bool = True, name: str = "",
                 res.violation = _violation(run, "deadlock", f"no task can run: {stuck}")
             elif dfs.hit is not None:
                 result = dfs.hit
-                res.cache_hits += 1
             elif run.end == COMPLETE:
                 verdict, res.violation = _finish(run)
                 res.complete_runs += 1
