@@ -18,6 +18,7 @@ from __future__ import annotations
 import dis
 from functools import cache
 from types import CodeType
+from typing import Any
 
 _READS = frozenset({"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR",
                     "LOAD_FAST_LOAD_FAST", "LOAD_CLOSURE", "LOAD_DEREF", "LOAD_CLASSDEREF",
@@ -29,18 +30,34 @@ _JUMPS = frozenset(dis.hasjrel) | frozenset(dis.hasjabs)
 _DYNAMIC = frozenset({"locals", "vars", "eval", "exec", "_getframe", "f_locals"})
 
 
+#: Instructions that never fall through to the next one.
+NO_FALLTHROUGH = _NO_FALLTHROUGH
+#: Instructions whose argument is a jump target.
+JUMPS = _JUMPS
+
+
+@cache
+def bytecode(code: CodeType) -> tuple[list[dis.Instruction], list[Any], dict[int, int]] | None:
+    """The instructions of ``code``, its exception table, and each instruction's index by
+    offset; ``None`` when the bytecode cannot be read."""
+    try:
+        instrs = list(dis.get_instructions(code))
+        table = dis._parse_exception_table(code)  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - another interpreter's bytecode
+        return None
+    return instrs, list(table), {ins.offset: i for i, ins in enumerate(instrs)}
+
+
 @cache
 def live_locals(code: CodeType, lasti: int) -> frozenset[str] | None:
     """The locals of ``code`` that may be read after the instruction at ``lasti``;
     ``None`` when every local must be assumed live."""
     if _DYNAMIC & set(code.co_names):
         return None
-    try:
-        instrs = list(dis.get_instructions(code))
-        table = dis._parse_exception_table(code)  # type: ignore[attr-defined]
-    except Exception:  # pragma: no cover - another interpreter's bytecode
+    parsed = bytecode(code)
+    if parsed is None:
         return None
-    index = {ins.offset: i for i, ins in enumerate(instrs)}
+    instrs, table, index = parsed
     handlers = [(e.start, e.end, index.get(e.target)) for e in table]
     todo = [i for i, ins in enumerate(instrs) if ins.offset > lasti][:1]
     seen: set[int] = set()

@@ -26,6 +26,8 @@ import sys
 from functools import cache
 from types import CodeType, FrameType
 
+from model.interleave.liveness import JUMPS, NO_FALLTHROUGH, bytecode
+
 #: Operands an instruction holds on the stack while a Python-level call it makes is
 #: running (the values below them are the frame's pending values), by opcode name.
 _OPERANDS: dict[str, int | None] = {
@@ -55,22 +57,14 @@ def _effect(ins: dis.Instruction, jump: bool) -> int:
     return dis.stack_effect(ins.opcode, arg, jump=jump)
 
 
-_JUMPS = frozenset(dis.hasjrel) | frozenset(dis.hasjabs)
-_NO_FALLTHROUGH = frozenset({"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE",
-                             "JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT",
-                             "JUMP", "JUMP_NO_INTERRUPT", "JUMP_ABSOLUTE"})
-
-
 @cache
 def pending_depth(code: CodeType, lasti: int) -> int | None:
     """How many values the frame keeps below the operands of the instruction at
     ``lasti`` (the one it is executing); ``None`` when that cannot be told."""
-    try:
-        instrs = list(dis.get_instructions(code))
-        table = dis._parse_exception_table(code)  # type: ignore[attr-defined]
-    except Exception:  # pragma: no cover - another interpreter's bytecode
+    parsed = bytecode(code)
+    if parsed is None:
         return None
-    index = {ins.offset: i for i, ins in enumerate(instrs)}
+    instrs, table, index = parsed
     depth: dict[int, int] = {}
     todo: list[tuple[int, int]] = [(0, 0)]
     while todo:
@@ -91,12 +85,12 @@ def pending_depth(code: CodeType, lasti: int) -> int | None:
                 if target is None:
                     return None
                 todo.append((target, e.depth + int(e.lasti) + 1))
-        if ins.opcode in _JUMPS and isinstance(ins.argval, int):
+        if ins.opcode in JUMPS and isinstance(ins.argval, int):
             target = index.get(ins.argval)
             if target is None:
                 return None
             todo.append((target, d + _effect(ins, jump=True)))
-        if ins.opname not in _NO_FALLTHROUGH:
+        if ins.opname not in NO_FALLTHROUGH:
             todo.append((i + 1, d + _effect(ins, jump=False)))
     # during a call ``f_lasti`` points into the instruction's inline cache entries
     at = max((i for i, ins in enumerate(instrs) if ins.offset <= lasti), default=None)
