@@ -72,7 +72,7 @@ class Action(NamedTuple):
         return self.op.steps(*self.taken, *self.params)
 
 
-def describe(action: Action) -> str:
+def action_text(action: Action) -> str:
     """``spend_success(h=6, r=2, c=1) => spend_success(r=2, c=1)``; several claimed
     steps are joined by ``; ``, none is ``stutter``."""
     op = action.op
@@ -191,4 +191,4 @@ class HandlesModel:
         return lambda h: holds(predicate(self.abstract(h), self.b0))
 
     def format_action(self, action: Action) -> str:
-        return describe(action)
+        return action_text(action)

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model.checker import Rows, Successors
+from spec.concrete import step_text
 from spec.format import Invariant, Spec, Transition, holds
 
 # Upper bound on (frontier rows x parameter choices) evaluated in one go: keeps
@@ -28,11 +29,6 @@ def _conjoin(conjuncts: Sequence[Any], shape: tuple[int, ...]) -> npt.NDArray[np
     for c in conjuncts:
         mask &= np.asarray(c, dtype=bool)
     return mask
-
-
-def describe(spec: Spec, t: Transition, args: Sequence[int]) -> str:
-    """``name(p=v, ...)``: how traces and graphs label a step."""
-    return f"{t.name}({', '.join(f'{p}={a}' for p, a in zip(t.params, args, strict=True))})"
 
 
 def fires(t: Transition) -> str:
@@ -103,7 +99,7 @@ class SpecBatchModel:
 
     def format_action(self, action: int, choice: int) -> str:
         t = self.spec.transitions[action]
-        return describe(self.spec, t, [int(c[choice]) for c in self._choices[action]])
+        return step_text(self.spec, t.name, [int(c[choice]) for c in self._choices[action]])
 
     def format_row(self, row: Sequence[int]) -> Any:
         return self.spec.State(*row)
@@ -145,4 +141,4 @@ class SpecModel:
         return [(fires(t), fired(t)) for t in self.spec.transitions] if self.live else []
 
     def format_action(self, action: tuple[Transition, tuple[int, ...]]) -> str:
-        return describe(self.spec, action[0], action[1])
+        return step_text(self.spec, action[0].name, action[1])

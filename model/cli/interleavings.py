@@ -11,7 +11,7 @@ from typing import Any
 
 from model.cli.report import CheckResult, Progress
 from model.interleave.cases import Case, cases, figures
-from model.interleave.search import Exploration, explore
+from model.interleave.search import ScheduleSearch, explore
 
 
 def _summary(fig: dict[str, Any]) -> str:
@@ -29,7 +29,7 @@ def _summary(fig: dict[str, Any]) -> str:
 
 
 def run_case(case: Case, *, reduction: bool = True, progress: Progress | None = None
-             ) -> tuple[Exploration, CheckResult]:
+             ) -> tuple[ScheduleSearch, CheckResult]:
     """Explore one case and turn it into a check (an exception is a failed check)."""
     t0 = time.perf_counter()
     try:
@@ -39,7 +39,7 @@ def run_case(case: Case, *, reduction: bool = True, progress: Progress | None = 
                              summary=f"error: {type(e).__name__}",
                              figures={"error": f"{type(e).__name__}: {e}"},
                              details=[f"{type(e).__name__}: {e}"])
-        return Exploration(case.name, reduction), failed
+        return ScheduleSearch(case.name, reduction), failed
     unmet = case.expect(ex) if ex.violation is None else []
     fig = figures(case, ex)
     ok = ex.ok and not unmet

@@ -37,12 +37,12 @@ from model.interleave.program import (
 )
 from model.interleave.runtime import ExplorerError, LockBusy, Stalled, UsageError
 from model.interleave.search import (
-    Exploration,
     ReplayDivergence,
     RunRecord,
+    ScheduleSearch,
+    ScheduleViolation,
     Stat,
     StepInfo,
-    Violation,
     explore,
     replay,
 )
@@ -50,7 +50,6 @@ from model.interleave.search import (
 __all__ = [
     "BaseInstance",
     "ControlledLock",
-    "Exploration",
     "ExplorerError",
     "Instance",
     "LockBusy",
@@ -58,13 +57,14 @@ __all__ = [
     "ReplayDivergence",
     "RunRecord",
     "Scenario",
+    "ScheduleSearch",
+    "ScheduleViolation",
     "Stalled",
     "Stat",
     "StepInfo",
     "Task",
     "UsageError",
     "Verdict",
-    "Violation",
     "ajoin",
     "coroutine",
     "explore",

@@ -20,7 +20,7 @@ from typing import Any
 
 from model.interleave import scenarios as sc
 from model.interleave.program import Scenario
-from model.interleave.search import Exploration
+from model.interleave.search import ScheduleSearch
 
 TABLE_VI: dict[tuple[str, int], tuple[str, int, float]] = {
     ("A", 60): ("30/30", 69, 3.0),
@@ -69,7 +69,7 @@ class Case:
     condition: str | None
     cap: int | None
     build: Scenario
-    expect: Callable[[Exploration], list[str]]
+    expect: Callable[[ScheduleSearch], list[str]]
     reference: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -83,8 +83,8 @@ class Case:
         return "interleavings: " + " ".join(parts)
 
 
-def _forgetful_expect(condition: str, cap: int) -> Callable[[Exploration], list[str]]:
-    def expect(ex: Exploration) -> list[str]:
+def _forgetful_expect(condition: str, cap: int) -> Callable[[ScheduleSearch], list[str]]:
+    def expect(ex: ScheduleSearch) -> list[str]:
         unmet = []
         over = ex.stat("overshoot").nonzero
         if condition == "A":
@@ -103,11 +103,11 @@ def _forgetful_expect(condition: str, cap: int) -> Callable[[Exploration], list[
     return expect
 
 
-def _no_violation(ex: Exploration) -> list[str]:
+def _no_violation(ex: ScheduleSearch) -> list[str]:
     return []
 
 
-def _one_success(ex: Exploration) -> list[str]:
+def _one_success(ex: ScheduleSearch) -> list[str]:
     a = ex.stat("admitted")
     return [] if (a.lo, a.hi) == (1, 1) else [f"successful spends {a.lo}..{a.hi}, expected 1"]
 
@@ -144,7 +144,7 @@ def _shared_mixed() -> sc.SharedHandle:
     return sc.SharedHandle(mixed=True)
 
 
-def figures(case: Case, ex: Exploration) -> dict[str, Any]:
+def figures(case: Case, ex: ScheduleSearch) -> dict[str, Any]:
     """The JSON figures of one check."""
     fig: dict[str, Any] = {"scenario": case.scenario}
     if case.condition is not None:

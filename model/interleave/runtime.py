@@ -515,7 +515,7 @@ DIRECT = _Direct()
 """Owner of a controlled lock taken from outside the schedule (scheduler, setup)."""
 
 
-def describe(step: TraceStep, run_tasks: list[TaskState]) -> str:
+def trace_step_text(step: TraceStep, run_tasks: list[TaskState]) -> str:
     """A one-line description of a step: the operation it resumed with, and where."""
     op = step.op
     where = _where(step.site)

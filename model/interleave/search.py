@@ -16,9 +16,9 @@ owners, the event-loop holder, and the instance's fingerprint.  A state whose ke
 cannot be made complete is not cached.  A state whose key was fully
 explored before is not explored again: its summary (how many complete schedules lie
 below it, and the minimum, maximum and non-zero count of every measure over them) is
-reused.  The summaries add up exactly, so :attr:`Exploration.schedules` is the exact
+reused.  The summaries add up exactly, so :attr:`ScheduleSearch.schedules` is the exact
 number of complete schedules with or without the reduction, and the measures are
-exact too; :attr:`Exploration.runs` is how many runs were executed.  Keys include
+exact too; :attr:`ScheduleSearch.runs` is how many runs were executed.  Keys include
 step counts, so the states form a DAG and a key is reused only once its subtree is
 complete.  Soundness needs the instance's fingerprint to capture the shared state
 and whatever a task holds that its locals' simple values do not show (the amount
@@ -53,7 +53,7 @@ from model.interleave.runtime import (
     ExplorerError,
     Run,
     WorkerPool,
-    describe,
+    trace_step_text,
 )
 
 Progress = Callable[[str], None]
@@ -117,7 +117,7 @@ class StepInfo:
 
 
 @dataclass
-class Violation:
+class ScheduleViolation:
     """A property that fails in some schedule, with that schedule."""
 
     kind: str  # "invariant", "deadlock", "assertion" or "error"
@@ -139,7 +139,7 @@ class Violation:
 
 
 @dataclass
-class Exploration:
+class ScheduleSearch:
     """What a search found."""
 
     name: str
@@ -151,7 +151,7 @@ class Exploration:
     steps: int = 0  # steps executed, replays included
     checks_skipped: int = 0  # states whose invariant could not be read (lock held)
     stats: dict[str, Stat] = field(default_factory=dict)
-    violation: Violation | None = None
+    violation: ScheduleViolation | None = None
     truncated: bool = False
     seconds: float = 0.0
 
@@ -173,7 +173,7 @@ class RunRecord:
     steps: list[StepInfo]
     outcomes: dict[str, Outcome]
     verdict: Verdict | None
-    violation: Violation | None
+    violation: ScheduleViolation | None
 
     @property
     def schedule(self) -> tuple[str, ...]:
@@ -213,12 +213,12 @@ class _Environment:
 
 def _steps(run: Run) -> list[StepInfo]:
     tasks = run.tasks
-    return [StepInfo(i + 1, tasks[s.task].name, s.k + 1, describe(s, tasks))
+    return [StepInfo(i + 1, tasks[s.task].name, s.k + 1, trace_step_text(s, tasks))
             for i, s in enumerate(run.trace)]
 
 
-def _violation(run: Run, kind: str, message: str) -> Violation:
-    return Violation(kind, message, tuple(_steps(run)))
+def _violation(run: Run, kind: str, message: str) -> ScheduleViolation:
+    return ScheduleViolation(kind, message, tuple(_steps(run)))
 
 
 class _Dfs:
@@ -281,7 +281,7 @@ class _Frame:
     acc: Summary = EMPTY
 
 
-def _finish(run: Run) -> tuple[Verdict | None, Violation | None]:
+def _finish(run: Run) -> tuple[Verdict | None, ScheduleViolation | None]:
     """The end-of-run verdict of a complete run (in the controller)."""
     try:
         verdict = run.instance.finish(run.outcomes())
@@ -294,7 +294,7 @@ def _finish(run: Run) -> tuple[Verdict | None, Violation | None]:
 
 def explore(scenario: Scenario, *, reduction: bool = True, name: str = "",
             max_runs: int | None = None, stall_timeout: float = 10.0,
-            progress: Progress | None = None) -> Exploration:
+            progress: Progress | None = None) -> ScheduleSearch:
     """Run ``scenario`` under every schedule (see the module doc).
 
     Guarantees: every complete schedule is either executed or, with ``reduction``,
@@ -305,7 +305,7 @@ def explore(scenario: Scenario, *, reduction: bool = True, name: str = "",
     search short (``truncated``).
     """
     t0 = time.perf_counter()
-    res = Exploration(name or getattr(scenario, "__name__", "scenario"), reduction)
+    res = ScheduleSearch(name or getattr(scenario, "__name__", "scenario"), reduction)
     memo: dict[Hashable, Summary] | None = {} if reduction else None
     stack: list[_Frame] = []
     plan: list[int] = []
@@ -442,7 +442,7 @@ def replay(scenario: Scenario, schedule: Sequence[str | int | tuple[str, int]],
                 raise run.error
             raise ExplorerError(f"the scheduler failed: {run.error!r}") from run.error
         verdict: Verdict | None = None
-        violation: Violation | None = None
+        violation: ScheduleViolation | None = None
         if chooser.problem is not None:
             violation = _violation(run, *chooser.problem)
         elif run.end == DEADLOCK:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model.cli.interleavings import run_case
-from model.interleave import Exploration, Scenario, explore
+from model.interleave import Scenario, ScheduleSearch, explore
 from model.interleave.cases import cases, expected_admitted
 from model.interleave.scenarios import (
     CAPS,
@@ -27,7 +27,7 @@ def test_case_holds(name: str) -> None:
     assert res.figures["schedules"] == ex.schedules >= res.figures["runs"] == ex.runs
 
 
-def _forgetful(cond: str, cap: int) -> Exploration:
+def _forgetful(cond: str, cap: int) -> ScheduleSearch:
     return run_case(CASES[f"interleavings: forgetful_operator {cond} cap={cap}"])[0]
 
 

@@ -13,7 +13,7 @@ import impl
 from impl.budget import Budget, new_budget
 from impl.errors import consumed
 from impl.pool import BudgetPool, Reservation
-from model.interleave import Exploration, Instance, explore, point, replay, thread
+from model.interleave import Instance, ScheduleSearch, explore, point, replay, thread
 from model.interleave.scenarios import (
     ACTUAL,
     ESTIMATE,
@@ -94,7 +94,7 @@ class ThreadedPool(ForgetfulOperator):
         return super().check_step() if self.checked else None
 
 
-def _found(scenario: Callable[[], Instance]) -> Exploration:
+def _found(scenario: Callable[[], Instance]) -> ScheduleSearch:
     ex = explore(scenario)
     v = ex.violation
     assert v is not None, "the seeded bug was not found"

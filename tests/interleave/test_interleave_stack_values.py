@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from model.interleave import (
     BaseInstance,
-    Exploration,
     Outcome,
+    ScheduleSearch,
     Verdict,
     explore,
     new_lock,
@@ -69,7 +69,7 @@ class StackValue(BaseInstance):
         return Verdict(measures={f"x={v}": self.x == v for v in range(5)})
 
 
-def _same(reduced: Exploration, brute: Exploration) -> None:
+def _same(reduced: ScheduleSearch, brute: ScheduleSearch) -> None:
     assert reduced.ok and brute.ok
     assert reduced.schedules == brute.schedules
     assert dict(reduced.stats) == dict(brute.stats)

@@ -7,7 +7,7 @@ from math import comb
 import pytest
 
 from model.cli.refinement import MIN_B0, cli_b0, exploration_check
-from model.handles import HandlesModel, describe, normalise, successor
+from model.handles import HandlesModel, action_text, normalise, successor
 from model.refinement import RefinementExploration, edge_failure, explore_refinement
 from spec import LEDGER
 from spec.handles import OPERATIONS, Handles, abstraction, initial
@@ -102,7 +102,7 @@ def test_empty_values_are_not_kept_and_receipts_are() -> None:
 
 def test_actions_are_described_with_their_claim() -> None:
     acts = list(HandlesModel(2).actions(initial(2)))
-    shown = {describe(a) for a in acts}
+    shown = {action_text(a) for a in acts}
     assert "spend_success(h=2, r=2, c=1) => spend_success(r=2, c=1)" in shown
     assert "split(h=2, a=1) => stutter" in shown
     assert "refused_insufficient(h=2, r=3) => spend_insufficient(r=3)" in shown
