@@ -46,9 +46,9 @@ from typing import Any, Literal
 Status = Literal["confirmed", "no counterexample found", "counterexample",
                  "precondition unsatisfiable", "error"]
 
-#: Default CPU-time limit of one postcondition (seconds). With the contracts of
-#: :mod:`proofs.contracts`, the confirmed ones finish in 0.1 to 1.3 s each and the
-#: five searched ones use their whole limit: about 15 s for the whole run.
+#: Default CPU-time limit of one postcondition (seconds): long enough for the
+#: contracts that CrossHair can exhaust to be confirmed, short enough that the ones it
+#: can only search keep the whole run brief (README gives the times).
 DEFAULT_PER_CONDITION_TIMEOUT = 1.5
 
 _PASSING: frozenset[str] = frozenset({"confirmed", "no counterexample found"})

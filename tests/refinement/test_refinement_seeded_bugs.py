@@ -52,7 +52,7 @@ def test_swapping_the_two_spend_names_is_invisible_to_ledger_refinement() -> Non
     """A known limit, stated as a test: spend_success and spend_fail_post_check have the
     same guard and update (SPEC.md), so no ledger-state check can tell them apart when
     the two entries swap names; the step names the library reports are compared by the
-    lockstep test (issue 4, item 1).  Renaming only one of them is caught: the other
+    lockstep test.  Renaming only one of them is caught: the other
     transition is then claimed by no operation."""
     ops = with_operation(operation("spend_success"), claims=(
         Claim("spend_fail_post_check", lambda h, r, c: (r, c)),))
