@@ -9,6 +9,7 @@ re-opened and the operation retried once (every operation is idempotent by id).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from typing import Any
@@ -23,16 +24,26 @@ from impl.fleet.url import StoreURL
 
 _OUT = "OUT code text, OUT vals bigint[], OUT expired bigint[]"
 _LOCK = """
-  expired := {s}.fleet_lock(p);
+  expired := {s}.fleet_lock(p, true);
   IF expired IS NULL THEN code := 'no_pool'; RETURN; END IF;"""
+# A read takes the row lock only when a lease is due: a lock is a write, and a
+# write costs the commit's WAL flush.
+_READ = _LOCK.replace("true", "false")
 
 FUNCTIONS = [
     """
-CREATE OR REPLACE FUNCTION {s}.fleet_lock(p text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {s}.fleet_lock(p text, writing boolean) RETURNS bigint[]
+  LANGUAGE plpgsql AS $$
 DECLARE
   v_now double precision := extract(epoch FROM clock_timestamp());
   v_amounts bigint[]; v_total bigint;
 BEGIN
+  IF NOT writing AND NOT EXISTS (SELECT 1 FROM {s}.reservations
+      WHERE pool = p AND state = 'o' AND deadline <= v_now) THEN
+    PERFORM 1 FROM {s}.pools WHERE name = p;
+    IF NOT FOUND THEN RETURN NULL; END IF;
+    RETURN '{{}}';
+  END IF;
   PERFORM 1 FROM {s}.pools WHERE name = p FOR UPDATE;
   IF NOT FOUND THEN RETURN NULL; END IF;
   WITH e AS (UPDATE {s}.reservations SET state = 'e'
@@ -117,7 +128,7 @@ BEGIN{_LOCK}
 END $$""",
     f"""
 CREATE OR REPLACE FUNCTION {{s}}.fleet_ledger(p text, {_OUT}) LANGUAGE plpgsql AS $$
-BEGIN{_LOCK}
+BEGIN{_READ}
   SELECT ARRAY[cap, {', '.join(COLUMNS)}, shared] INTO vals FROM {{s}}.pools WHERE name = p;
   code := 'ok';
 END $$""",
@@ -125,7 +136,7 @@ END $$""",
 CREATE OR REPLACE FUNCTION {{s}}.fleet_available(p text, sh text, {_OUT})
   LANGUAGE plpgsql AS $$
 DECLARE v bigint;
-BEGIN{_LOCK}
+BEGIN{_READ}
   IF sh IS NULL THEN
     SELECT live_sum - shared INTO v FROM {{s}}.pools WHERE name = p;
   ELSE
@@ -167,10 +178,13 @@ BEGIN{_LOCK}
 END $$""",
     f"""
 CREATE OR REPLACE FUNCTION {{s}}.fleet_expire(p text, {_OUT}) LANGUAGE plpgsql AS $$
-BEGIN{_LOCK}
+BEGIN{_READ}
   code := 'ok';
 END $$""",
 ]
+
+VERSION = hashlib.sha1("".join(FUNCTIONS).encode()).hexdigest()[:16]
+"""Marks a schema whose functions are this module's: create() then skips the DDL."""
 
 # Errors meaning "the schema, a table or a function is not there": the pool's data is gone.
 _MISSING = (pg_errors.UndefinedFunction, pg_errors.UndefinedTable,
@@ -237,10 +251,15 @@ class PostgresBackend:
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                                  (f"budget_fleet:{self._s}",))
-                    for stmt in tables("postgresql", self._s):
-                        conn.execute(stmt)
-                    for fn in FUNCTIONS:
-                        conn.execute(fn.format(s=self._s))
+                    mark = f"budget_fleet {VERSION}"
+                    got = conn.execute("SELECT obj_description(to_regnamespace(%s), "
+                                       "'pg_namespace')", (self._s,)).fetchone()
+                    if got is None or got[0] != mark:
+                        for stmt in tables("postgresql", self._s):
+                            conn.execute(stmt)
+                        for fn in FUNCTIONS:
+                            conn.execute(fn.format(s=self._s))
+                        conn.execute(f"COMMENT ON SCHEMA {self._s} IS '{mark}'")
                     got = conn.execute(
                         f"INSERT INTO {self._s}.pools (name, cap, {', '.join(COLUMNS)}) "
                         "VALUES (%s, %s, %s, 0, 0, 0, 0, 0) ON CONFLICT (name) DO NOTHING "
