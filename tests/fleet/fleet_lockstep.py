@@ -325,7 +325,7 @@ class FleetLockstep(RuleBasedStateMachine):
         got = tuple(getattr(led, v) for v in LEDGER.variables)
         assert got == tuple(self.state), f"ledger {got} != spec {tuple(self.state)}"
         assert not spec.broken_invariants(LEDGER, self.state, self.b0)
-        key = lambda s: (s[0], sorted(s[1].items()))  # noqa: E731
+        key = lambda s: (s[0], sorted(s[1].items()))
         assert sorted(self.observed, key=key) == sorted(self.expected, key=key), \
             f"steps reported {self.observed} != steps applied {self.expected}"
         self.observed.clear()
