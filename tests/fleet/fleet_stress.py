@@ -34,7 +34,7 @@ def stress_worker(url: str, name: str, log: str, seed: int, seconds: float) -> N
         r = rng.randint(1, 40)
         try:
             res = pool.reserve(r, lease=LEASE)
-        except impl.InsufficientBudget:
+        except (impl.InsufficientBudget, impl.StoreUnavailable):
             continue
         if rng.random() < 0.3:
             time.sleep(rng.random() * 0.01)  # the LLM call
@@ -51,8 +51,8 @@ def stress_worker(url: str, name: str, log: str, seed: int, seconds: float) -> N
             elif how < 0.9:
                 by.forfeit(res.id)
             # else: abandoned; its lease forfeits it
-        except impl.LeaseExpired:
-            pass
+        except (impl.LeaseExpired, impl.StoreUnavailable):
+            pass  # a late settlement; a store slow past the timeout (safe to retry by id)
     os.close(fd)
 
 
