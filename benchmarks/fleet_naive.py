@@ -9,7 +9,10 @@ alone is the bare atomic increment (the floor of any store round trip that write
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -74,3 +77,63 @@ class Naive:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def gateway_replica(url: str, name: str, shared: bool, cap: int, cost: int, start: float,
+                    out: str) -> None:
+    """One replica of a gateway: calls of ``cost`` uc (10 ms each) until refused,
+    admitted by the shared pool (``shared``) or by the naive pattern; writes how many
+    calls it made to ``out``."""
+    import impl
+
+    pool = impl.SharedPool.open(url, name) if shared else None
+    naive = None if shared else Naive(url, name)
+    time.sleep(max(0.0, start - time.time()))
+    calls = 0
+    while True:
+        if pool is not None:
+            try:
+                res = pool.reserve(cost, lease=30)
+            except impl.InsufficientBudget:
+                break
+            time.sleep(0.01)  # the LLM call
+            res.commit(cost)
+        else:
+            assert naive is not None
+            if not naive.admit(cap):
+                break
+            time.sleep(0.01)  # the LLM call
+            naive.increment(cost)
+        calls += 1
+    Path(out).write_text(str(calls))
+
+
+def race(url: str, name: str, shared: bool, cap: int, cost: int, replicas: int,
+         tmp: str) -> tuple[int, int]:
+    """``replicas`` gateway processes on one fresh budget of ``cap`` named ``name``, started
+    together; (calls admitted, what was spent: naive counter or pool's total_charged)."""
+    import impl
+
+    ctx = multiprocessing.get_context("fork")
+    pool = impl.SharedPool.create(url, name, cap) if shared else None
+    if pool is None:
+        counter = Naive(url, name)
+        counter.create()
+    start = time.time() + 0.5
+    outs = [Path(tmp) / f"{name}-{i}" for i in range(replicas)]
+    procs = [ctx.Process(target=gateway_replica,
+                         args=(url, name, shared, cap, cost, start, str(o))) for o in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        if p.exitcode != 0:
+            raise RuntimeError(f"a gateway replica failed (exit code {p.exitcode})")
+    calls = sum(int(o.read_text()) for o in outs)
+    if pool is not None:
+        spent = pool.ledger().total_charged
+        pool.close()
+    else:
+        spent = counter.spent()
+        counter.close()
+    return calls, spent

@@ -88,30 +88,3 @@ def read_logs(logs: Path) -> tuple[dict[str, int], dict[str, int]]:
             (intents if kind == "I" else acks)[rid] = int(c)
     return intents, acks
 
-
-def gateway_worker(url: str, name: str, shared: bool, cap: int, cost: int,
-                   start: float, out: str) -> None:
-    """One replica of a gateway: calls of ``cost`` until refused, admission by the
-    shared pool (``shared``) or by the naive check-then-increment pattern."""
-    from benchmarks.fleet_naive import Naive
-
-    pool = impl.SharedPool.open(url, name) if shared else None
-    naive = None if shared else Naive(url, name)
-    time.sleep(max(0.0, start - time.time()))
-    calls = 0
-    while True:
-        if pool is not None:
-            try:
-                res = pool.reserve(cost, lease=30)
-            except impl.InsufficientBudget:
-                break
-            time.sleep(0.01)  # the LLM call
-            res.commit(cost)
-        else:
-            assert naive is not None
-            if not naive.admit(cap):
-                break
-            time.sleep(0.01)  # the LLM call
-            naive.increment(cost)
-        calls += 1
-    Path(out).write_text(str(calls))

@@ -6,16 +6,15 @@ killed at random moments; exhaustive: 15 s, 4 killed.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 import uuid
 from pathlib import Path
 
-from fleet_stress import LEASE, gateway_worker, read_logs, run_workers
+from fleet_stress import LEASE, read_logs, run_workers
 from hypothesis import settings
 
 import impl
-from benchmarks.fleet_naive import Naive
+from benchmarks.fleet_naive import race
 
 EXHAUSTIVE = settings._current_profile == "exhaustive"
 WORKERS = 8
@@ -53,33 +52,14 @@ def test_processes_killed_at_random_lose_nothing(url: str, name: str, tmp_path: 
     assert pool.ledger() == led  # the retries changed nothing
 
 
-def _race(url: str, name: str, shared: bool, cap: int, cost: int, tmp: Path) -> int:
-    ctx = multiprocessing.get_context("fork")
-    start = time.time() + 0.5
-    outs = [tmp / f"{name}-{i}" for i in range(WORKERS)]
-    procs = [ctx.Process(target=gateway_worker,
-                         args=(url, name, shared, cap, cost, start, str(o))) for o in outs]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-        assert p.exitcode == 0
-    return sum(int(o.read_text()) for o in outs)
-
-
 def test_naive_gateway_overshoots_the_shared_pool_never_does(url: str, tmp_path: Path) -> None:
     cap, cost = 1_000, 100
-    naive_name, pool_name = f"n{uuid.uuid4().hex[:10]}", f"s{uuid.uuid4().hex[:10]}"
-    naive = Naive(url, naive_name)
-    naive.create()
-    calls = _race(url, naive_name, False, cap, cost, tmp_path)
-    overshoot = naive.spent() - cap
-    naive.close()
-    pool = impl.SharedPool.create(url, pool_name, cap)
-    shared_calls = _race(url, pool_name, True, cap, cost, tmp_path)
-    led = pool.ledger()
-    print(f"naive: {calls} calls admitted, spent {calls * cost} of a {cap} cap "
-          f"(overshoot {overshoot}); shared pool: {shared_calls} calls, charged "
-          f"{led.total_charged}")
-    assert overshoot > 0, "the race did not show: the naive gateway stayed under its cap"
-    assert shared_calls == cap // cost and led.total_charged == cap
+    calls, spent = race(url, f"n{uuid.uuid4().hex[:10]}", False, cap, cost, WORKERS,
+                        str(tmp_path))
+    shared_calls, charged = race(url, f"s{uuid.uuid4().hex[:10]}", True, cap, cost, WORKERS,
+                                 str(tmp_path))
+    print(f"naive: {calls} calls admitted, spent {spent} of a {cap} cap; shared pool: "
+          f"{shared_calls} calls, charged {charged}")
+    assert spent > cap, "the race did not show: the naive gateway stayed under its cap"
+    assert spent == calls * cost  # every admitted call was billed
+    assert shared_calls == cap // cost and charged == cap  # all of the cap, never more
