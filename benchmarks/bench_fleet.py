@@ -61,10 +61,6 @@ def store_urls(kinds: list[str], tmp: str) -> dict[str, str]:
     return {k: urls[k] for k in kinds}
 
 
-def _sep(url: str) -> str:
-    return "&" if "?" in url else "?"
-
-
 def _worker(op: str, url: str, name: str) -> Callable[[int], None]:
     """A function running ``n`` operations ``op`` on pool/counter ``name``."""
     if op == "shared":

@@ -109,6 +109,12 @@ def run_interleavings(opts: Options) -> list[CheckResult]:
     return interleaving_checks(progress=opts.progress)
 
 
+def run_fleet(opts: Options) -> list[CheckResult]:
+    from model.cli.fleet import fleet_checks
+
+    return fleet_checks(progress=opts.progress)
+
+
 CHECKS: dict[str, Check] = {
     s.name: s
     for s in (
@@ -136,6 +142,11 @@ CHECKS: dict[str, Check] = {
               "tasks) on the real impl: the forgetful-operator race (paper 4.3, Table VI), "
               "Loom's three scenarios, pool contention, a shared handle; ledger invariants "
               "after every step", run_interleavings, ledger_only=True),
+        Check("fleet", "the shared-pool protocol (impl.SharedPool): clients that crash, "
+              "lose replies and retry, a store with leases on its own clock and idempotent "
+              "settlement, every state for 2 and 3 clients (ledger invariants, at-most-once "
+              "settlement, every reservation resolved once its lease can expire); its "
+              "seeded bugs must be caught", run_fleet, default=False, ledger_only=True),
     )
 }
 

@@ -75,3 +75,18 @@ def test_seeded_protocol_bugs_are_caught(bug: str, names: set[str], expected: se
 def test_an_unknown_bug_name_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown bug"):
         FleetProtocol((1,), 1, bug="other")
+
+
+def test_model_check_only_fleet_reports_the_models_and_the_bugs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import model.cli.fleet as cli_fleet
+    from model.cli.checks import CHECKS, Options
+    from spec import LEDGER
+
+    small = (("fleet protocol: 1 client", lambda bug: FleetProtocol(
+        (1,), 2, skews=(1,) if bug else (0,), copies=2, max_clock=2, bug=bug)),)
+    monkeypatch.setattr(cli_fleet, "CONFIGS", small)
+    rows = CHECKS["fleet"].run(Options(LEDGER))
+    assert [(r.kind, r.ok) for r in rows] == [("explore", True), ("mutant", True),
+                                              ("mutant", True)]
+    assert rows[1].figures["caught_by"] and rows[2].figures["caught_by"]
