@@ -9,8 +9,10 @@ transaction. Standard library only.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -20,7 +22,7 @@ from impl.fleet.schema import COLUMNS, tables
 
 _NOW = "(julianday('now') - 2440587.5) * 86400.0"
 
-Body = Callable[[sqlite3.Connection, float], Reply]
+Body = Callable[[sqlite3.Connection], Reply]
 
 
 class SQLiteBackend:
@@ -33,28 +35,49 @@ class SQLiteBackend:
                                f"with SharedPool.create(url, name, cap)")
         mode = "rwc" if create else "rw"
         try:
+            # no busy handler: _begin waits for the write lock itself, in short naps
             self._conn = sqlite3.connect(
-                f"file:{quote(path)}?mode={mode}", uri=True, timeout=timeout,
+                f"file:{quote(path)}?mode={mode}", uri=True, timeout=0,
                 isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous}")
         except sqlite3.Error as e:
             raise StoreUnavailable(f"cannot open the SQLite store {path}: {e}") from e
         self._lock = threading.Lock()
+        self._timeout = timeout
 
     def close(self) -> None:
         self._conn.close()
 
     # -- the transaction wrapper ---------------------------------------------------
 
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, waiting for the write lock up to the timeout.
+
+        SQLite's own busy handler naps up to 100 ms between tries, which starves
+        writers under contention; naps of at most 2 ms keep the lock busy instead.
+        """
+        deadline = time.monotonic() + self._timeout
+        nap = 0.0001
+        while True:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(random.uniform(0, nap))
+            nap = min(nap * 2, 0.002)
+
     def _run(self, body: Body) -> Reply:
         with self._lock:
             c = self._conn
             try:
-                c.execute("BEGIN IMMEDIATE")
+                self._begin()
                 try:
-                    now = c.execute(f"SELECT {_NOW}").fetchone()[0]
-                    reply = body(c, now)
+                    reply = body(c)
                     c.execute("COMMIT")
                     return reply
                 finally:
@@ -69,12 +92,13 @@ class SQLiteBackend:
                 ) -> Reply:
         """Run ``body(c, now, live_sum, shared)`` after the expiry pass, if the pool exists."""
 
-        def step(c: sqlite3.Connection, now: float) -> Reply:
-            if c.execute("SELECT 1 FROM pools WHERE name = ?", (pool,)).fetchone() is None:
+        def step(c: sqlite3.Connection) -> Reply:
+            row = c.execute(f"SELECT live_sum, shared, {_NOW} FROM pools WHERE name = ?",
+                            (pool,)).fetchone()
+            if row is None:
                 return Reply("no_pool")
-            expired = _expire(c, pool, now)
-            live, shared = c.execute(
-                "SELECT live_sum, shared FROM pools WHERE name = ?", (pool,)).fetchone()
+            live, shared, now = row
+            expired = _expire(c, pool, now)  # changes neither live_sum nor shared
             r = body(c, now, live, shared)
             return Reply(r.code, r.vals, expired)
 
@@ -83,7 +107,7 @@ class SQLiteBackend:
     # -- operations ----------------------------------------------------------------
 
     def create(self, pool: str, cap: int) -> Reply:
-        def step(c: sqlite3.Connection, now: float) -> Reply:
+        def step(c: sqlite3.Connection) -> Reply:
             for stmt in tables("sqlite"):
                 c.execute(stmt)
             if c.execute("SELECT 1 FROM pools WHERE name = ?", (pool,)).fetchone():

@@ -62,17 +62,21 @@ def run_workers(url: str, name: str, logs: Path, n: int, seconds: float, kills: 
     moments while they run; their exit codes."""
     rng = random.Random(seed)
     ctx = multiprocessing.get_context("fork")
+    victims = set(rng.sample(range(n), kills))
+    # a victim runs until it is killed, however late a loaded machine delivers the kill
     procs = [ctx.Process(target=stress_worker,
-                         args=(url, name, str(logs / f"w{i}.log"), seed * 100 + i, seconds))
+                         args=(url, name, str(logs / f"w{i}.log"), seed * 100 + i,
+                               seconds * 30 if i in victims else seconds))
              for i in range(n)]
     for p in procs:
         p.start()
     t0 = time.monotonic()
     moments = sorted(rng.uniform(0.1, 0.8) * seconds for _ in range(kills))
-    for victim, at in zip(rng.sample(procs, kills), moments, strict=True):
+    for i, at in zip(sorted(victims), moments, strict=True):
         time.sleep(max(0.0, t0 + at - time.monotonic()))
-        if victim.pid is not None:
-            os.kill(victim.pid, 9)
+        pid = procs[i].pid
+        if pid is not None:
+            os.kill(pid, 9)
     for p in procs:
         p.join(timeout=120)
     return [p.exitcode if p.exitcode is not None else -999 for p in procs]
