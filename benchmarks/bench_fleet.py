@@ -1,6 +1,6 @@
 """Benchmark: SharedPool reserve+commit against the naive gateway pattern, per store.
 
-    python -m benchmarks.bench_fleet                 # full run (a few minutes)
+    python -m benchmarks.bench_fleet                 # full run (2-4 minutes)
     python -m benchmarks.bench_fleet --quick         # smoke run
     python -m benchmarks.bench_fleet --json          # machine-readable output
     python -m benchmarks.bench_fleet --stores sqlite,redis
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None, help="repetitions")
     ap.add_argument("--procs", type=int, default=8, help="processes of the parallel rows")
     args = ap.parse_args(argv)
-    n = args.n or (100 if args.quick else 1_000)
+    n = args.n or (50 if args.quick else 300)
     reps = args.reps or (2 if args.quick else 5)
     kinds = [k for k in args.stores.split(",") if k]
     results: dict[str, dict[str, object]] = {}
