@@ -29,6 +29,8 @@ from impl.errors import (
     InsufficientBudget,
     InvalidAmount,
     MissingUsage,
+    NotMinted,
+    ObserverWarning,
     SessionMismatch,
 )
 from impl.estimators import ByteLength, Estimator, Tiktoken, WithMargin, local_encodings
@@ -82,6 +84,8 @@ __all__ = [
     "LeaseExpired",
     "Ledger",
     "MissingUsage",
+    "NotMinted",
+    "ObserverWarning",
     "PoolExists",
     "PoolNotFound",
     "Rates",

@@ -1,32 +1,41 @@
 """Scheduling hooks for a concurrency explorer (off by default, zero cost).
 
 Every lock the library creates comes from :func:`new_lock`. By default that is a
-plain ``threading.Lock()``. A concurrency explorer can install a factory of
-controllable locks with :func:`set_lock_factory`; every :class:`impl.Session` and
-:class:`impl.BudgetPool` created *afterwards* takes its lock from that factory (the
-factory is resolved once, at construction, never per operation). Objects created
-before the change keep the lock they already have.
+``threading.RLock()`` (used without re-entry: for its ownership query). A concurrency
+explorer can install a factory of controllable locks with :func:`set_lock_factory`;
+every :class:`impl.Session` and :class:`impl.BudgetPool` created *afterwards* takes its
+lock from that factory (the factory is resolved once, at construction, never per
+operation). Objects created before the change keep the lock they already have.
 
-A lock returned by a factory must support what ``threading.Lock`` offers and the
-library uses: ``__enter__`` / ``__exit__``, ``acquire(blocking=True) -> bool`` and
-``release()``. The library calls ``acquire(False)`` (non-blocking) in exactly one
-place: when an unresolved receipt or reservation is garbage-collected (a finalizer
-must never block, it may run while the same thread already holds the lock); if that
-fails, the forfeit is queued and applied by the next ``ledger()`` / ``observe()`` /
-``take()`` or finalizer that gets the lock.
+A lock returned by a factory must support what the library uses:
+``__enter__`` / ``__exit__`` (every critical section is a ``with lock:`` block, which
+CPython enters and leaves with no point in between where an asynchronous exception
+could escape without releasing it), ``acquire(blocking=False) -> bool``, ``release()``
+and ``_is_owned() -> bool`` (whether the *calling* thread holds it, as
+``threading.RLock`` answers). It need not be re-entrant: the library never re-acquires
+a lock its thread holds. ``_is_owned()`` is asked in two places: :meth:`impl.Session.
+ledger` (called re-entrantly, from a finalizer or signal handler that interrupted this
+book's critical section on the same thread, it reads without the lock instead of
+deadlocking) and the finalizer of an unresolved receipt or reservation. That
+finalizer queues the ticket (one ``list.append``) and, unless its thread owns the
+lock, makes the library's one non-blocking ``acquire(False)`` to apply the queue at
+once, inside ``try`` with a ``finally`` that releases the lock if the thread owns it.
+A finalizer never blocks; a queue it could not apply is applied by the next
+``ledger()`` / ``observe()`` / ``take()``.
+
+Observers are called outside the lock: a delivery loop takes the lock briefly to pop
+each queued step (only when observers exist).
 
 The library uses no other synchronization primitive (no conditions, events, queues,
 thread-locals or atomics), so one controllable lock per ledger is enough for an
 explorer to drive every interleaving of library code. Every write to shared state (the
-six ledger fields, liveness flags, the observer tuple) happens inside one critical
-section of the ledger's lock (``with lock:``); the one exception is a finalizer that
-cannot take the lock appending to the queue of pending forfeits (one ``list.append``,
-atomic in CPython; the queue is drained under the lock). Outside the lock
-the library only reads single attributes (``available``, liveness peeks that pick which
-error to raise, immutable references), so the points where another thread can change
-anything the library looks at are exactly the lock acquisitions. The fast paths make
-no Python-level call while holding the lock (observers aside), so CPython never
-switches threads inside them either.
+six ledger fields, liveness flags and claims, the observer tuple) happens inside one
+critical section of the ledger's lock (``with lock:``); the one exception is a finalizer
+appending to the queue of pending forfeits (one ``list.append``, atomic in CPython; the
+queue is applied under the lock). Outside the lock the library only reads single
+attributes (``available``, liveness peeks that pick which error to raise, immutable
+references), so the points where another thread can change anything the library
+looks at are exactly the lock acquisitions.
 
 Cost when no factory is installed: nothing per operation (the lock is created once
 per Session/BudgetPool).
@@ -37,7 +46,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, cast
 
 
 class LockLike(Protocol):
@@ -46,6 +55,8 @@ class LockLike(Protocol):
     def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
 
     def release(self) -> None: ...
+
+    def _is_owned(self) -> bool: ...
 
     def __enter__(self) -> bool: ...
 
@@ -62,7 +73,7 @@ def new_lock() -> LockLike:
     """Return a new lock: ``threading.Lock()``, or one from the installed factory."""
     factory = _factory
     if factory is None:
-        return threading.Lock()
+        return cast(LockLike, threading.RLock())  # typeshed omits RLock._is_owned
     return factory()
 
 

@@ -26,6 +26,8 @@ observers see nothing. A refused ``split`` is always a stutter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from impl._affine import Affine
@@ -39,7 +41,7 @@ from impl.errors import (
     charge_error,
     consumed,
 )
-from impl.ledger import Book
+from impl.ledger import RELEASED, Book
 from impl.receipts import (
     ReasoningReceipt,
     Receipt,
@@ -62,9 +64,7 @@ def _refusal(book: Book, op: str, r: int, held: int) -> InsufficientBudget:
     live sum (the ledger does not change either way).
     """
     live = book._live_sum
-    if r > live:
-        if book._observers:
-            book._emit("spend_insufficient", {"r": r})
+    if book._spend_insufficient(r):
         remedy = (f"the whole session holds only {live} uc live; "
                   f"reserve less, or confirm pending receipts and apply their refunds")
     else:
@@ -117,37 +117,35 @@ class Budget(Affine):
         Needs ``0 < r < 2**63`` and ``0 <= charged <= r`` (checked before availability).
         """
         s = self._session
-        with s._lock:
-            if not self._live:
-                raise consumed("Budget", "spend")
-            if type(r) is not int or r <= 0:
-                raise amount_error("spend", "r", r)
-            if charged is None:
-                c = r
-            elif type(charged) is not int or charged < 0 or charged > r:
-                raise charge_error("spend", "charged", charged, r,
-                                   remedy=f"charged must be between 0 and r={r}")
-            else:
-                c = charged
-            if failed is not False and failed is not True:
-                raise BudgetTypeError(
-                    f"spend: failed must be a bool, got {type(failed).__name__}")
-            held = self._amount
-            if r > held:  # also when r >= 2**63 (held < 2**63): classify off the hot path
-                if r >= _LIMIT:
+        b = _unarmed(s)
+        try:
+            with s._lock:
+                if not self._live:
+                    raise consumed("Budget", "spend")
+                if type(r) is not int or r <= 0:
                     raise amount_error("spend", "r", r)
-                raise _refusal(s, "spend", r, held)
-            self._live = False
-            s._live_sum -= r
-            s._charged += c
-            s._unrecoverable += r - c
-            if s._observers:
-                s._emit("spend_fail_post_check" if failed else "spend_success",
-                        {"r": r, "c": c})
-        b = Budget()
-        b._session = s
-        b._amount = held - r
-        b._live = True
+                if charged is None:
+                    c = r
+                elif type(charged) is not int or charged < 0 or charged > r:
+                    raise charge_error("spend", "charged", charged, r,
+                                       remedy=f"charged must be between 0 and r={r}")
+                else:
+                    c = charged
+                if failed is not False and failed is not True:
+                    raise BudgetTypeError(
+                        f"spend: failed must be a bool, got {type(failed).__name__}")
+                held = self._amount
+                if r > held:  # also when r >= 2**63 (held < 2**63): classify off the hot path
+                    if r >= _LIMIT:
+                        raise amount_error("spend", "r", r)
+                    raise _refusal(s, "spend", r, held)
+                b._amount = held - r
+                step = s._spend_fail_post_check if failed else s._spend_success
+                if not step(r, c, self, b):
+                    raise consumed("Budget", "spend")
+        finally:  # a refusal queues spend_insufficient: deliver it too
+            if s._outbox:
+                s._deliver()
         return b
 
     def reserve(self, r: int) -> tuple[Budget, Receipt]:
@@ -157,31 +155,8 @@ class Budget(Affine):
         Needs ``0 < r < 2**63``; :class:`impl.InsufficientBudget` when ``r`` exceeds
         :attr:`available`.
         """
-        s = self._session
-        with s._lock:
-            if not self._live:
-                raise consumed("Budget", "reserve")
-            if type(r) is not int or r <= 0:
-                raise amount_error("reserve", "r", r)
-            held = self._amount
-            if r > held:  # also when r >= 2**63 (held < 2**63): classify off the hot path
-                if r >= _LIMIT:
-                    raise amount_error("reserve", "r", r)
-                raise _refusal(s, "reserve", r, held)
-            self._live = False  # inlined _reserve_locked: no call inside the lock
-            s._live_sum -= r
-            s._receipts += r
-            if s._observers:
-                s._emit("reserve", {"r": r})
-        b = Budget()
-        b._session = s
-        b._amount = held - r
-        b._live = True
-        rc = Receipt()
-        rc._book = s
-        rc._amount = r
-        rc._live = True
-        return b, rc
+        rc = new_ticket(Receipt, self._session)
+        return self._reserve_into("reserve", rc, lambda: _positive("reserve", r)), rc
 
     def reserve_with_reasoning(self, visible: int, reasoning: int
                                ) -> tuple[Budget, ReasoningReceipt]:
@@ -193,19 +168,10 @@ class Budget(Affine):
         their sum ``> 0`` and ``< 2**63``. The receipt resolves like any
         :class:`impl.Receipt`.
         """
-        s = self._session
-        with s._lock:
-            if not self._live:
-                raise consumed("Budget", "reserve_with_reasoning")
-            r = _reasoning_total(visible, reasoning)
-            held = self._amount
-            if r > held:
-                raise _refusal(s, "reserve_with_reasoning", r, held)
-            self._reserve_locked(r)
-        rc = new_ticket(ReasoningReceipt, s, r)
-        rc._visible = visible
-        rc._reasoning = reasoning
-        return new_budget(s, held - r), rc
+        rc = new_ticket(ReasoningReceipt, self._session)
+        rc._visible, rc._reasoning = visible, reasoning
+        total = partial(_reasoning_total, visible, reasoning)
+        return self._reserve_into("reserve_with_reasoning", rc, total), rc
 
     def reserve_stream(self, r: int) -> tuple[Budget, StreamReceipt]:
         """Reserve ``r`` for a streamed call: ``reserve(r)``; returns (rest, stream).
@@ -213,25 +179,46 @@ class Budget(Affine):
         Confirm chunks with ``stream.confirm_chunk(c)``, then ``stream.close()`` for a
         :class:`impl.Refund` of what was not used (see :class:`impl.StreamReceipt`).
         """
-        s = self._session
-        with s._lock:
-            if not self._live:
-                raise consumed("Budget", "reserve_stream")
-            if type(r) is not int or r <= 0 or r >= _LIMIT:
-                raise amount_error("reserve_stream", "r", r)
-            held = self._amount
-            if r > held:
-                raise _refusal(s, "reserve_stream", r, held)
-            self._reserve_locked(r)
-        return new_budget(s, held - r), new_stream(StreamReceipt, s, r)
+        st = new_stream(StreamReceipt, self._session, 0)
 
-    def _reserve_locked(self, r: int) -> None:
+        def total() -> int:
+            st._amount = _positive("reserve_stream", r)
+            return r
+
+        return self._reserve_into("reserve_stream", st, total), st
+
+    def _reserve_into(self, op: str, ticket: Receipt | StreamReceipt,
+                      total: Callable[[], int]) -> Budget:
+        """Apply ``reserve(total())`` arming ``ticket``; returns the rest of the budget.
+
+        ``total`` validates the amount (after the liveness check, under the lock).
+        """
         s = self._session
-        self._live = False
-        s._live_sum -= r
-        s._receipts += r
-        if s._observers:
-            s._emit("reserve", {"r": r})
+        b = _unarmed(s)
+        try:
+            with s._lock:
+                if s._pending:
+                    s._settle_later()
+                if not self._live:
+                    raise consumed("Budget", op)
+                self._reserve_locked(op, total(), b, ticket)
+        finally:  # a refusal queues spend_insufficient: deliver it too
+            if s._outbox:
+                s._deliver()
+        return b
+
+    def _reserve_locked(self, op: str, r: int, b: Budget, ticket: Receipt | StreamReceipt
+                        ) -> None:
+        """Check ``r`` against this handle and apply ``reserve(r)`` (lock held)."""
+        s = self._session
+        held = self._amount
+        if r > held:  # also when r >= 2**63 (held < 2**63): classify off the hot path
+            if r >= _LIMIT:
+                raise amount_error(op, "r", r)
+            raise _refusal(s, op, r, held)
+        b._amount = held - r
+        if not s._reserve(r, ticket, self, b):
+            raise consumed("Budget", op)
 
     def split(self, a: int) -> tuple[Budget, Budget]:
         """Split into ``(x, y)`` with ``x`` holding ``a`` and ``y`` the rest (stutter).
@@ -240,6 +227,7 @@ class Budget(Affine):
         parent handle is consumed, so it cannot spend the delegated money.
         """
         s = self._session
+        x, y = _unarmed(s), _unarmed(s)
         with s._lock:
             if not self._live:
                 raise consumed("Budget", "split")
@@ -250,8 +238,9 @@ class Budget(Affine):
                 raise InsufficientBudget(
                     f"split({a}) refused: budget holds {held} uc; split at most {held}",
                     "split", a, held)
-            self._live = False
-        return new_budget(s, a), new_budget(s, held - a)
+            x._amount, y._amount = a, held - a
+            self._live, x._live, y._live = False, True, True
+        return x, y
 
     def merge(self, other: Budget) -> Budget:
         """Return one budget holding both amounts (stutter); consumes both handles.
@@ -278,14 +267,15 @@ class Budget(Affine):
                 f"merge refused: the budgets belong to different sessions (caps "
                 f"{s._cap} and {other._session._cap} uc); each session is its own "
                 f"ledger, so money cannot move between them; keep them apart")
+        m = _unarmed(s)
         with s._lock:
             if not self._live:
                 raise consumed("Budget", "merge")
             if not other._live:
                 raise consumed("Budget", "merge (argument)")
-            self._live = False
-            other._live = False
-        return new_budget(s, self._amount + other._amount)
+            m._amount = self._amount + other._amount
+            self._live, other._live, m._live = False, False, True
+        return m
 
     def consume(self) -> int:
         """Release what this handle holds and return it: ``consume(a)``.
@@ -296,13 +286,13 @@ class Budget(Affine):
         with s._lock:
             if not self._live:
                 raise consumed("Budget", "consume")
-            self._live = False
             a = self._amount
-            if a:
-                s._live_sum -= a
-                s._released += a
-                if s._observers:
-                    s._emit("consume", {"a": a})
+            if not a:
+                self._live = False
+            elif not s._consume(a, self):
+                raise consumed("Budget", "consume")
+        if s._outbox:
+            s._deliver()
         return a
 
     def _absorb_refund(self, refund: Refund) -> Budget:
@@ -315,22 +305,26 @@ class Budget(Affine):
             if not self._live:
                 raise consumed("Budget", "apply_to (argument)")
             raise SessionMismatch(
-                f"apply_to refused: the refund ({refund._amount} uc) belongs to another "
-                f"session than the budget; apply it to a budget of its own session")
+                f"apply_to refused: the refund ({refund._owed} uc) belongs to "
+                f"another session than the budget; apply it to a budget of its own session")
+        nb = _unarmed(s)
         with s._lock:
             if not refund._live:
                 raise consumed("Refund", "apply_to")
             if not self._live:
                 raise consumed("Budget", "apply_to (argument)")
-            refund._live = False
-            self._live = False
-            a = refund._amount
-            if a:
-                s._refunds -= a
-                s._live_sum += a
-                if s._observers:
-                    s._emit("refund_to", {"a": a})
-        return new_budget(s, self._amount + a)
+            a = refund._owed
+            nb._amount = self._amount + a
+            if not a:
+                refund._live, self._live, nb._live = False, False, True
+            elif s._refund_to(a, refund, self, nb):
+                refund._live = False
+            else:
+                raise consumed("Budget", "apply_to (argument)")
+        refund._on_drop = RELEASED
+        if s._outbox:
+            s._deliver()
+        return nb
 
     def __repr__(self) -> str:
         live = getattr(self, "_live", None)
@@ -341,13 +335,19 @@ class Budget(Affine):
         return f"<Budget {self._amount} uc>"
 
 
-def new_budget(session: Session, amount: int) -> Budget:
-    """Mint a live Budget (the caller applied the ledger step, if any)."""
+def _unarmed(session: Session) -> Budget:
+    """A budget of ``session`` that is not live yet: the operation's step arms it."""
     b = Budget()
     b._session = session
-    b._amount = amount
-    b._live = True
+    b._live = False
     return b
+
+
+def _positive(op: str, r: int) -> int:
+    """``r`` if it is an int in ``0 < r < 2**63``, else the amount error."""
+    if type(r) is not int or r <= 0 or r >= _LIMIT:
+        raise amount_error(op, "r", r)
+    return r
 
 
 def _reasoning_total(visible: int, reasoning: int) -> int:

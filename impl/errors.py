@@ -3,10 +3,12 @@
 Hierarchy (every class is an :class:`BudgetError`, so ``except impl.BudgetError``
 catches everything the library raises on purpose):
 
-- :class:`AffineViolation` (also ``RuntimeError``): a consumed value was used, copied
-  or pickled, a receipt/reservation was resolved twice, a refund applied twice, or a
-  session's root budget taken twice. It is a bug in the caller, like using a closed
-  resource, hence ``RuntimeError`` and not ``ValueError``.
+- :class:`AffineViolation` (also ``RuntimeError``): a consumed value was used, copied,
+  pickled or re-classed, a receipt/reservation was resolved twice, a refund applied
+  twice, or a session's root budget taken twice. It is a bug in the caller, like using
+  a closed resource, hence ``RuntimeError`` and not ``ValueError``. :class:`NotMinted`
+  is the case of a Session or BudgetPool subclass whose ``__init__`` skipped the
+  library's.
 - :class:`InsufficientBudget` (no builtin base on purpose): an amount does not fit in
   what the handle or pool holds. It is an expected outcome to handle (refuse the LLM
   call), not bad input, so an ``except ValueError`` written for bad input never
@@ -25,6 +27,9 @@ catches everything the library raises on purpose):
   token counts needed to price it (never read as a silent zero).
 
 Every refused or invalid operation leaves every handle usable and the ledger unchanged.
+
+:class:`ObserverWarning` (a ``RuntimeWarning``, not an error) reports an exception
+raised by an observer (see :meth:`impl.Session.observe`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ class BudgetError(Exception):
 
 class AffineViolation(BudgetError, RuntimeError):
     """A consumed (moved) value was used again, copied, or pickled."""
+
+
+class NotMinted(AffineViolation):
+    """A value the library did not make (a bare ``Budget()``, a subclass that skipped
+    ``__init__``) was used: it holds nothing and cannot touch a ledger."""
 
 
 class InsufficientBudget(BudgetError):
@@ -88,6 +98,30 @@ class MissingUsage(BudgetError, ValueError):
     """A usage report lacks the token counts needed to compute a charge."""
 
 
+class ObserverWarning(RuntimeWarning):
+    """An observer raised: reported, never propagated (the step stays applied)."""
+
+
+_SHOWN_DIGITS = 40
+"""Longer ints are shown by their size: formatting a huge int is slow, and Python
+refuses to format one of more than 4,300 digits."""
+
+
+def show(value: object) -> str:
+    """``repr(value)`` for messages, bounded: a huge int is shown by its size."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = int(value)
+        if n.bit_length() > _SHOWN_DIGITS * 3:
+            digits = int(n.bit_length() * 0.30103) + 1
+            return f"{'-' if n < 0 else ''}<an int of about {digits} digits>"
+        return str(n)
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not replace the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def amount_error(op: str, name: str, value: object, *, minimum: int = 1,
                  maximum: int | None = None, remedy: str = "") -> BudgetError:
     """Build the error for an amount ``value`` that failed the fast check.
@@ -99,24 +133,24 @@ def amount_error(op: str, name: str, value: object, *, minimum: int = 1,
         kind = type(value).__name__
         hint = " (bool is not an amount)" if type(value) is bool else ""
         return AmountTypeError(
-            f"{op}: {name} must be an int number of micro-cents, got {kind} {value!r}{hint}; "
+            f"{op}: {name} must be an int number of micro-cents, got {kind} {show(value)}{hint}; "
             f"pass an int such as {name}=100"
         )
     if value < minimum:
         bound = "> 0" if minimum == 1 else f">= {minimum}"
         return InvalidAmount(
-            f"{op}: {name} must be {bound}, got {value}"
+            f"{op}: {name} must be {bound}, got {show(value)}"
             + (f"; {remedy}" if remedy else "")
         )
     if value >= AMOUNT_LIMIT:
         return InvalidAmount(
-            f"{op}: {name}={value} is not below 2**63; amounts must fit in 63 bits"
+            f"{op}: {name}={show(value)} is not below 2**63; amounts must fit in 63 bits"
         )
     if maximum is not None and value > maximum:
         return InvalidAmount(
-            f"{op}: {name}={value} exceeds {maximum}" + (f"; {remedy}" if remedy else "")
+            f"{op}: {name}={show(value)} exceeds {maximum}" + (f"; {remedy}" if remedy else "")
         )
-    return InvalidAmount(f"{op}: invalid {name}={value!r}")  # pragma: no cover
+    return InvalidAmount(f"{op}: invalid {name}={show(value)}")  # pragma: no cover
 
 
 def charge_error(op: str, name: str, value: object, r: int, *, remedy: str,

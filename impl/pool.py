@@ -14,7 +14,9 @@ Ledger steps (SPEC.md names):
                           unresolved (with a ``ResourceWarning``)
 ========================  ===========================================================
 
-Each operation applies its steps atomically under the pool's one lock, so concurrent
+Each operation applies its steps atomically under the pool's one lock (``commit`` and
+``cancel`` apply two: between them the pool itself holds the refund, and a ``ledger()``
+applies a refund that an interrupted commit left there), so concurrent
 reservations can never together exceed the pool: the check-and-reserve cannot race.
 All operations are short and non-blocking apart from that lock, so they are safe to
 call from asyncio tasks directly.
@@ -22,9 +24,18 @@ call from asyncio tasks directly.
 
 from __future__ import annotations
 
+from types import MethodType
+
 from impl.budget import _reasoning_total
-from impl.errors import AMOUNT_LIMIT, InsufficientBudget, amount_error, charge_error, consumed
-from impl.ledger import Book
+from impl.errors import (
+    AMOUNT_LIMIT,
+    BudgetError,
+    InsufficientBudget,
+    amount_error,
+    charge_error,
+    consumed,
+)
+from impl.ledger import RELEASED, Book
 from impl.receipts import ReasoningParts, StreamBase, Ticket, new_stream, new_ticket
 
 _LIMIT = AMOUNT_LIMIT
@@ -51,38 +62,33 @@ class Reservation(Ticket):
         """
         pool = self._book
         with pool._lock:
-            if not self._live:
+            r = self._claim
+            if not r:
                 raise consumed(type(self).__name__, "commit")
-            r = self._amount
             if type(actual) is not int or actual < 0 or actual > r:
                 raise charge_error(
                     "commit", "actual", actual, r,
                     remedy=f"the reservation stays open: commit({r}) to charge it in "
                            f"full, or forfeit() it")
-            self._live = False
-            pool._receipts -= r
-            pool._charged += actual
-            rest = r - actual
-            if rest:
-                pool._live_sum += rest
-            if pool._observers:
-                pool._emit("confirm_with_refund", {"r": r, "c": actual})
-                if rest:
-                    pool._emit("refund_to", {"a": rest})
+            pool._confirm_with_refund(r, actual, self, pool)
+            if r - actual:
+                pool._refund_to(r - actual, pool, None, None)
+        self._on_drop = RELEASED
+        if pool._outbox:
+            pool._deliver()
 
     def cancel(self) -> None:
         """The call never happened: ``confirm_with_refund(r, 0)``, then ``refund_to(r)``."""
         pool = self._book
         with pool._lock:
-            if not self._live:
+            r = self._claim
+            if not r:
                 raise consumed(type(self).__name__, "cancel")
-            self._live = False
-            r = self._amount
-            pool._receipts -= r
-            pool._live_sum += r
-            if pool._observers:
-                pool._emit("confirm_with_refund", {"r": r, "c": 0})
-                pool._emit("refund_to", {"a": r})
+            pool._confirm_with_refund(r, 0, self, pool)
+            pool._refund_to(r, pool, None, None)
+        self._on_drop = RELEASED
+        if pool._outbox:
+            pool._deliver()
 
 
 class ReasoningReservation(ReasoningParts, Reservation):
@@ -109,12 +115,11 @@ class StreamReservation(StreamBase):
         """End the stream; what was not confirmed goes back to the pool."""
         pool = self._book
         with pool._lock:
-            rest = self._close_locked("close")
+            rest = self._close_locked("close", pool)
             if rest:
-                pool._refunds -= rest
-                pool._live_sum += rest
-                if pool._observers:
-                    pool._emit("refund_to", {"a": rest})
+                pool._refund_to(rest, pool, None, None)
+        if pool._outbox:
+            pool._deliver()
 
 
 class BudgetPool(Book):
@@ -136,14 +141,27 @@ class BudgetPool(Book):
         """What can be reserved right now (the pool's ``live_sum``, int uc)."""
         return self._live_sum
 
-    def _refusal(self, op: str, r: int) -> InsufficientBudget:
-        """Build the refusal of ``op(r)`` (caller holds the lock): ``spend_insufficient``."""
+    def _refusal(self, op: str, r: int) -> BudgetError:
+        """The error for a ``reserve(r)`` whose guard failed (caller holds the lock):
+        an amount error, or a refusal reported as ``spend_insufficient(r)``."""
+        if r >= _LIMIT:
+            return amount_error(op, "r", r)
         live = self._live_sum
-        if self._observers:
-            self._emit("spend_insufficient", {"r": r})
+        self._spend_insufficient(r)
         return InsufficientBudget(
             f"{op}({r}) refused: pool holds {live} uc of its {self._cap} uc cap; reserve "
             f"less, or retry after in-flight reservations commit", op, r, live)
+
+    def _reserve_ticket(self, op: str, r: int, ticket: Ticket | StreamBase) -> None:
+        """Apply ``reserve(r)`` arming ``ticket``, or raise the refusal."""
+        with self._lock:
+            if self._pending:
+                self._settle_later()
+            err = None if self._reserve(r, ticket, None, None) else self._refusal(op, r)
+        if self._outbox:
+            self._deliver()
+        if err is not None:
+            raise err
 
     def reserve(self, r: int) -> Reservation:
         """Reserve ``r`` uc for one call: ``reserve(r)``; returns a :class:`Reservation`.
@@ -153,21 +171,21 @@ class BudgetPool(Book):
         """
         if type(r) is not int or r <= 0:
             raise amount_error("reserve", "r", r)
-        with self._lock:
-            live = self._live_sum
-            if r > live:  # also when r >= 2**63 (live < 2**63): classify off the hot path
-                if r >= _LIMIT:
-                    raise amount_error("reserve", "r", r)
-                raise self._refusal("reserve", r)
-            self._live_sum = live - r
-            self._receipts += r
-            if self._observers:
-                self._emit("reserve", {"r": r})
         res = Reservation()
         res._book = self
-        res._amount = r
-        res._live = True
-        return res
+        res._on_drop = MethodType(self._dropped, res)
+        with self._lock:
+            if self._pending:
+                self._settle_later()
+            ok = self._reserve(r, res, None, None)
+            if not ok:
+                err = self._refusal("reserve", r)
+        if self._outbox:
+            self._deliver()
+        if ok:
+            return res
+        res._on_drop = RELEASED
+        raise err
 
     def reserve_with_reasoning(self, visible: int, reasoning: int) -> ReasoningReservation:
         """Reserve ``visible + reasoning`` uc (paper section 6.8): ``reserve(v + w)``.
@@ -175,30 +193,19 @@ class BudgetPool(Book):
         ``visible >= 0``, ``reasoning >= 0``, sum ``> 0`` and ``< 2**63``.
         """
         r = _reasoning_total(visible, reasoning)
-        with self._lock:
-            if r > self._live_sum:
-                raise self._refusal("reserve_with_reasoning", r)
-            self._live_sum -= r
-            self._receipts += r
-            if self._observers:
-                self._emit("reserve", {"r": r})
-        res = new_ticket(ReasoningReservation, self, r)
+        res = new_ticket(ReasoningReservation, self)
         res._visible = visible
         res._reasoning = reasoning
+        self._reserve_ticket("reserve_with_reasoning", r, res)
         return res
 
     def reserve_stream(self, r: int) -> StreamReservation:
         """Reserve ``r`` uc for a streamed call: ``reserve(r)``; see StreamReservation."""
         if type(r) is not int or r <= 0 or r >= _LIMIT:
             raise amount_error("reserve_stream", "r", r)
-        with self._lock:
-            if r > self._live_sum:
-                raise self._refusal("reserve_stream", r)
-            self._live_sum -= r
-            self._receipts += r
-            if self._observers:
-                self._emit("reserve", {"r": r})
-        return new_stream(StreamReservation, self, r)
+        st = new_stream(StreamReservation, self, r)
+        self._reserve_ticket("reserve_stream", r, st)
+        return st
 
     def __repr__(self) -> str:
         return f"<BudgetPool cap={self._cap} uc, available {self._live_sum} uc>"

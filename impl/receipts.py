@@ -6,7 +6,8 @@ Ledger steps (SPEC.md names):
   ``r - c``.
 - ``Receipt.forfeit()``, or a receipt garbage-collected unresolved, or left unresolved
   at the end of a ``with`` block: ``forfeit(r)``.
-- ``Refund.apply_to(b)``: ``refund_to(a)`` when ``a > 0`` (a zero refund is a stutter).
+- ``Refund.apply_to(b)``: ``refund_to(a)`` when ``a > 0`` (a zero refund is a stutter);
+  a refund collected unapplied warns (``ResourceWarning``) and stays outstanding.
 - :class:`StreamReceipt`: see its docstring (``confirm_with_refund(c_i, c_i)`` per
   chunk, ``confirm_with_refund(rest, 0)`` at close).
 
@@ -16,11 +17,13 @@ same receipt, exactly one succeeds and the other gets :class:`impl.AffineViolati
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TYPE_CHECKING, Self, TypeVar
+from collections.abc import Callable
+from types import MethodType, TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from impl._affine import Affine
 from impl.errors import BudgetTypeError, charge_error, consumed
+from impl.ledger import DROPPED, RELEASED
 
 if TYPE_CHECKING:
     from impl.budget import Budget
@@ -37,20 +40,25 @@ class Ticket(Affine):
     the end of a ``with`` block (also on an exception). ``repr()`` and the ``with``
     protocol's exit (which does nothing for a resolved ticket) are the only methods a
     resolved ticket answers.
+
+    ``_claim`` is what the ticket holds in ``outstanding_receipts``: ``r`` from the
+    ``reserve`` step that armed it until the step that resolves it (unset before, 0
+    after); the transitions move it together with the ledger (see :mod:`impl.ledger`).
     """
 
-    __slots__ = ("_amount", "_book", "_live")
+    __slots__ = ("_book", "_claim", "_on_drop")
 
     _book: Book
-    _amount: int
-    _live: bool
+    _claim: int
+    _on_drop: Callable[[], object]
 
     @property
     def amount(self) -> int:
         """The reserved amount ``r`` (int uc)."""
-        if not self._live:
+        r = self._claim
+        if not r:
             raise consumed(type(self).__name__, "amount")
-        return self._amount
+        return r
 
     def forfeit(self) -> None:
         """Give the reservation up: ``forfeit(r)``; the money never comes back.
@@ -59,28 +67,25 @@ class Ticket(Affine):
         """
         book = self._book
         with book._lock:
-            if not self._live:
+            r = self._claim
+            if not r or not book._forfeit(r, self):
                 raise consumed(type(self).__name__, "forfeit")
-            self._live = False
-            r = self._amount
-            book._receipts -= r
-            book._unrecoverable += r
-            if book._observers:
-                book._emit("forfeit", {"r": r})
+        self._on_drop = RELEASED
+        if book._outbox:
+            book._deliver()
 
     def _forfeit_if_open(self) -> None:
         book = self._book
         with book._lock:
-            if self._live:
-                self._live = False
-                r = self._amount
-                book._receipts -= r
-                book._unrecoverable += r
-                if book._observers:
-                    book._emit("forfeit", {"r": r})
+            r = self._claim
+            if r:
+                book._forfeit(r, self)
+        self._on_drop = RELEASED
+        if book._outbox:
+            book._deliver()
 
     def __enter__(self) -> Self:
-        if not self._live:
+        if not self._claim:
             raise consumed(type(self).__name__, "with")
         return self
 
@@ -95,22 +100,15 @@ class Ticket(Affine):
                         tb: TracebackType | None) -> None:
         self._forfeit_if_open()
 
-    def __del__(self) -> None:
-        try:
-            live = self._live
-        except AttributeError:  # a blank made by a bare Ticket(): holds nothing
-            return
-        if live:
-            self._live = False
-            self._book._abandon(self._amount, type(self).__name__)
+    __del__ = DROPPED
 
     def __repr__(self) -> str:
-        live = getattr(self, "_live", None)
-        if live is None:
+        claim = getattr(self, "_claim", None)
+        if claim is None:
             return f"<blank {type(self).__name__}>"
-        if not live:
+        if not claim:
             return f"<resolved {type(self).__name__}>"
-        return f"<{type(self).__name__} {self._amount} uc>"
+        return f"<{type(self).__name__} {claim} uc>"
 
 
 class Receipt(Ticket):
@@ -131,23 +129,24 @@ class Receipt(Ticket):
         and leaves the receipt open.
         """
         book = self._book
+        refund = new_refund(book)
         with book._lock:
-            if not self._live:
+            r = self._claim
+            if not r:
                 raise consumed(type(self).__name__, "confirm")
-            r = self._amount
             if type(actual) is not int or actual < 0 or actual > r:
                 raise charge_error(
                     "confirm", "actual", actual, r,
                     remedy=f"the receipt stays open: confirm({r}) to record the full "
                            f"reservation, or forfeit() it")
-            self._live = False
-            rest = r - actual
-            book._receipts -= r
-            book._charged += actual
-            book._refunds += rest
-            if book._observers:
-                book._emit("confirm_with_refund", {"r": r, "c": actual})
-        return new_refund(book, rest)
+            if not book._confirm_with_refund(r, actual, self, refund):
+                raise consumed(type(self).__name__, "confirm")
+        self._on_drop = RELEASED
+        if not refund._owed:
+            refund._on_drop = RELEASED
+        if book._outbox:
+            book._deliver()
+        return refund
 
 
 class ReasoningParts:
@@ -156,21 +155,21 @@ class ReasoningParts:
 
     __slots__ = ()
 
-    _live: bool
+    _claim: int
     _visible: int
     _reasoning: int
 
     @property
     def visible(self) -> int:
         """The part of ``amount`` reserved for the visible call (uc)."""
-        if not self._live:
+        if not self._claim:
             raise consumed(type(self).__name__, "visible")
         return self._visible
 
     @property
     def reasoning(self) -> int:
         """The part of ``amount`` reserved for hidden reasoning tokens (uc)."""
-        if not self._live:
+        if not self._claim:
             raise consumed(type(self).__name__, "reasoning")
         return self._reasoning
 
@@ -192,22 +191,24 @@ class Refund(Affine):
     """Money returned by a confirmed receipt, not yet back in a budget.
 
     It counts in ``outstanding_refunds`` until applied with :meth:`apply_to`. A refund
-    dropped without being applied stays outstanding forever: the session under-spends,
-    which is cap-safe.
+    dropped without being applied stays outstanding forever (the session under-spends,
+    which is cap-safe) and, when it is garbage-collected, warns with a
+    ``ResourceWarning`` naming the amount, as an unresolved receipt does.
     """
 
-    __slots__ = ("_amount", "_book", "_live")
+    __slots__ = ("_book", "_live", "_on_drop", "_owed")
 
     _book: Book
-    _amount: int
+    _owed: int
     _live: bool
+    _on_drop: Callable[[], object]
 
     @property
     def amount(self) -> int:
         """The refunded amount (int uc, may be 0)."""
         if not self._live:
             raise consumed("Refund", "amount")
-        return self._amount
+        return self._owed
 
     def apply_to(self, budget: Budget) -> Budget:
         """Return ``budget`` plus this refund: ``refund_to(amount)`` (stutter if 0).
@@ -226,43 +227,48 @@ class Refund(Affine):
                 f"refund to a Budget of the same session") from None
         return absorb(self)
 
+    __del__ = DROPPED
+
     def __repr__(self) -> str:
         live = getattr(self, "_live", None)
         if live is None:
             return "<blank Refund>"
         if not live:
             return "<applied Refund>"
-        return f"<Refund {self._amount} uc>"
+        return f"<Refund {self._owed} uc>"
 
 
-def new_refund(book: Book, amount: int) -> Refund:
-    """Mint a Refund of ``amount`` (the ledger step was applied by the caller)."""
+def new_refund(book: Book) -> Refund:
+    """A live Refund holding nothing yet: ``confirm_with_refund`` gives it its claim."""
     rf = Refund()
     rf._book = book
-    rf._amount = amount
+    rf._owed = 0
     rf._live = True
+    rf._on_drop = MethodType(book._dropped, rf)
     return rf
 
 
 class StreamBase(Affine):
     """Base of streaming reservations: reserve once, confirm chunk by chunk.
 
-    Holds ``rest``: the part of the reservation not yet confirmed. Every chunk ``c``
-    confirmed moves ``c`` out of ``rest`` into ``total_charged`` as
-    ``confirm_with_refund(c, c)``: the chunk is treated as a sub-receipt of exactly
-    ``c`` reconciled at its full amount (guard ``c <= outstanding_receipts`` holds
-    because ``rest`` is part of it). A zero chunk is a stutter. Unresolved at GC:
-    ``forfeit(rest)`` with a ``ResourceWarning``; unresolved at the end of a ``with``
-    block: ``forfeit(rest)`` (a cancelled stream may have been billed for tokens it
-    never reported, paper section 6.8, so the rest is not refunded).
+    Holds ``rest``: the part of the reservation not yet confirmed (its ``_claim`` in
+    ``outstanding_receipts``). Every chunk ``c`` confirmed moves ``c`` out of ``rest``
+    into ``total_charged`` as ``confirm_with_refund(c, c)``: the chunk is treated as a
+    sub-receipt of exactly ``c`` reconciled at its full amount (guard
+    ``c <= outstanding_receipts`` holds because ``rest`` is part of it). A zero chunk is
+    a stutter. Unresolved at GC: ``forfeit(rest)`` with a ``ResourceWarning``;
+    unresolved at the end of a ``with`` block: ``forfeit(rest)`` (a cancelled stream
+    may have been billed for tokens it never reported, paper section 6.8, so the rest
+    is not refunded).
     """
 
-    __slots__ = ("_amount", "_book", "_live", "_rest")
+    __slots__ = ("_amount", "_book", "_claim", "_live", "_on_drop")
 
     _book: Book
     _amount: int
-    _rest: int
+    _claim: int
     _live: bool
+    _on_drop: Callable[[], object]
 
     @property
     def amount(self) -> int:
@@ -276,14 +282,14 @@ class StreamBase(Affine):
         """The part of the reservation not yet confirmed (uc)."""
         if not self._live:
             raise consumed(type(self).__name__, "outstanding")
-        return self._rest
+        return self._claim
 
     @property
     def charged(self) -> int:
         """What the confirmed chunks added up to (uc)."""
         if not self._live:
             raise consumed(type(self).__name__, "charged")
-        return self._amount - self._rest
+        return self._amount - self._claim
 
     def confirm_chunk(self, c: int) -> None:
         """Record that a chunk was billed ``c`` uc: ``confirm_with_refund(c, c)``.
@@ -295,18 +301,16 @@ class StreamBase(Affine):
         with book._lock:
             if not self._live:
                 raise consumed(type(self).__name__, "confirm_chunk")
-            rest = self._rest
+            rest = self._claim
             if type(c) is not int or c < 0 or c > rest:
                 raise charge_error(
                     "confirm_chunk", "c", c, rest, of="what the stream still holds",
                     remedy=f"the stream stays open with {rest} uc outstanding; close() "
                            f"or forfeit() it")
             if c:
-                self._rest = rest - c
-                book._receipts -= c
-                book._charged += c
-                if book._observers:
-                    book._emit("confirm_with_refund", {"r": c, "c": c})
+                book._confirm_with_refund(c, c, self, book)
+        if book._outbox:
+            book._deliver()
 
     def forfeit(self) -> None:
         """Give up what is still outstanding: ``forfeit(rest)`` (stutter if 0)."""
@@ -315,29 +319,26 @@ class StreamBase(Affine):
             if not self._live:
                 raise consumed(type(self).__name__, "forfeit")
             self._forfeit_locked()
+        if book._outbox:
+            book._deliver()
 
     def _forfeit_locked(self) -> None:
-        book = self._book
         self._live = False
-        rest = self._rest
+        rest = self._claim
         if rest:
-            book._receipts -= rest
-            book._unrecoverable += rest
-            if book._observers:
-                book._emit("forfeit", {"r": rest})
+            self._book._forfeit(rest, self)
+        self._on_drop = RELEASED
 
-    def _close_locked(self, op: str) -> int:
-        """Mark closed and apply ``confirm_with_refund(rest, 0)``; returns ``rest``."""
-        book = self._book
+    def _close_locked(self, op: str, holder: Any) -> int:
+        """Mark closed and apply ``confirm_with_refund(rest, 0)``, ``holder`` receiving
+        the refund; returns ``rest``."""
         if not self._live:
             raise consumed(type(self).__name__, op)
         self._live = False
-        rest = self._rest
+        rest = self._claim
         if rest:
-            book._receipts -= rest
-            book._refunds += rest
-            if book._observers:
-                book._emit("confirm_with_refund", {"r": rest, "c": 0})
+            self._book._confirm_with_refund(rest, 0, self, holder)
+        self._on_drop = RELEASED
         return rest
 
     def __enter__(self) -> Self:
@@ -349,9 +350,12 @@ class StreamBase(Affine):
         return self.__enter__()
 
     def _exit(self) -> None:
-        with self._book._lock:
+        book = self._book
+        with book._lock:
             if self._live:
                 self._forfeit_locked()
+        if book._outbox:
+            book._deliver()
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -361,15 +365,7 @@ class StreamBase(Affine):
                         tb: TracebackType | None) -> None:
         self._exit()
 
-    def __del__(self) -> None:
-        try:
-            live = self._live
-        except AttributeError:
-            return
-        if live:
-            self._live = False
-            if self._rest:
-                self._book._abandon(self._rest, type(self).__name__)
+    __del__ = DROPPED
 
     def __repr__(self) -> str:
         live = getattr(self, "_live", None)
@@ -377,7 +373,7 @@ class StreamBase(Affine):
             return f"<blank {type(self).__name__}>"
         if not live:
             return f"<resolved {type(self).__name__}>"
-        return f"<{type(self).__name__} {self._rest} of {self._amount} uc outstanding>"
+        return f"<{type(self).__name__} {self._claim} of {self._amount} uc outstanding>"
 
 
 class StreamReceipt(StreamBase):
@@ -394,29 +390,34 @@ class StreamReceipt(StreamBase):
     def close(self) -> Refund:
         """End the stream: ``confirm_with_refund(rest, 0)``; returns a Refund of ``rest``."""
         book = self._book
+        refund = new_refund(book)
         with book._lock:
-            rest = self._close_locked("close")
-        return new_refund(book, rest)
+            self._close_locked("close", refund)
+        if not refund._owed:
+            refund._on_drop = RELEASED
+        if book._outbox:
+            book._deliver()
+        return refund
 
 
 T = TypeVar("T", bound=Ticket)
 S = TypeVar("S", bound=StreamBase)
 
 
-def new_ticket(cls: type[T], book: Book, amount: int) -> T:
-    """Mint an open ticket of ``amount`` (the ``reserve`` step was applied by the caller)."""
+def new_ticket(cls: type[T], book: Book) -> T:
+    """A ticket of ``book`` holding nothing: a ``reserve`` step arms it (sets ``_claim``)."""
     t = cls()
     t._book = book
-    t._amount = amount
-    t._live = True
+    t._on_drop = MethodType(book._dropped, t)
     return t
 
 
 def new_stream(cls: type[S], book: Book, amount: int) -> S:
-    """Mint an open stream of ``amount`` (the ``reserve`` step was applied by the caller)."""
+    """A stream for ``amount``, holding nothing until a ``reserve`` step arms it."""
     t = cls()
     t._book = book
     t._amount = amount
-    t._rest = amount
+    t._claim = 0
     t._live = True
+    t._on_drop = MethodType(book._dropped, t)
     return t

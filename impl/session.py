@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from impl.budget import Budget, new_budget
+from impl.budget import Budget, _unarmed
 from impl.errors import AffineViolation
-from impl.ledger import Book
+from impl.ledger import Book, _warn_dropped
 
 
 class Session(Book):
@@ -28,15 +28,19 @@ class Session(Book):
 
         A stutter: the money is already counted in ``live_sum``.
         """
+        b = _unarmed(self)
+        b._amount = self._cap
         with self._lock:
-            if self._pending:
-                self._drain()
+            dropped = self._settle()
             if self._taken:
                 raise AffineViolation(
                     "take() was already called on this session: its root budget exists "
                     "once; split that budget to share it, or start a new Session")
-            self._taken = True
-        return new_budget(self, self._cap)
+            self._taken, b._live = True, True
+        if self._outbox:
+            self._deliver()
+        _warn_dropped(dropped)
+        return b
 
     def __repr__(self) -> str:
         return f"<Session cap={self._cap} uc, live {self._live_sum} uc>"

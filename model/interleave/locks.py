@@ -20,7 +20,9 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
+from typing import cast
 
+from impl._sched import LockLike
 from model.interleave.runtime import (
     ACQUIRE,
     DIRECT,
@@ -90,6 +92,18 @@ class ControlledLock:
         """Whether some task (or the scheduler) holds the lock."""
         return self.owner is not None
 
+    def _is_owned(self) -> bool:
+        """Whether the caller holds the lock: the running task, or, outside a task,
+        the scheduler (``threading.RLock``'s ownership query, used by impl)."""
+        owner = self.owner
+        if owner is None:
+            return False
+        run = self._run
+        t = run.current
+        if t is None or run.in_scheduler or run.aborting:
+            return owner is DIRECT
+        return owner is t
+
     def __enter__(self) -> bool:
         run = self._run
         t = run.current
@@ -128,15 +142,16 @@ def _creator_label() -> str:
     return "lock"
 
 
-def lock_factory() -> ControlledLock | threading.Lock:
-    """A controlled lock bound to the run being built or executed, else a plain lock.
+def lock_factory() -> LockLike:
+    """A controlled lock bound to the run being built or executed, else impl's default
+    lock (a ``threading.RLock``).
 
     Meant for ``impl._sched.set_lock_factory``; labels the lock with the class that
     creates it (``Session#0``, ``BudgetPool#1``...).
     """
     run = active()
     if run is None:
-        return threading.Lock()
+        return cast(LockLike, threading.RLock())  # typeshed omits RLock._is_owned
     return ControlledLock(run, _creator_label())
 
 

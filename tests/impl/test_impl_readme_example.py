@@ -21,3 +21,11 @@ def _readme_block() -> str:
 def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     exec(compile(_readme_block(), "README.md", "exec"), {"__name__": "readme_example"})
     assert "spend(5000) refused: budget holds 2000 uc" in capsys.readouterr().out
+
+
+def test_readme_hardening_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+              if "impl.ObserverWarning" in b]
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "README.md", "exec"), {"__name__": "readme_example"})
+    assert "r=<an int of about 5001 digits> is not below 2**63" in capsys.readouterr().out

@@ -19,7 +19,7 @@ class CountingLock:
 
     def __init__(self) -> None:
         CountingLock.created += 1
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.acquisitions = 0
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
@@ -30,6 +30,9 @@ class CountingLock:
     def release(self) -> None:
         self._lock.release()
 
+    def _is_owned(self) -> bool:
+        return self._lock._is_owned()
+
     def __enter__(self) -> bool:
         return self.acquire()
 
@@ -37,9 +40,9 @@ class CountingLock:
         self.release()
 
 
-def test_default_is_a_plain_lock() -> None:
+def test_default_is_a_plain_rlock() -> None:
     assert _sched.lock_factory() is None
-    assert type(_sched.new_lock()) is type(threading.Lock())
+    assert type(_sched.new_lock()) is type(threading.RLock())
 
 
 def test_factory_is_resolved_at_construction() -> None:
@@ -79,4 +82,4 @@ def test_no_other_synchronization_primitive_in_impl() -> None:
                         assert path.name == "_sched.py", path
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 if node.value.id == "threading":
-                    assert path.name == "_sched.py" and node.attr == "Lock", (path, node.attr)
+                    assert path.name == "_sched.py" and node.attr == "RLock", (path, node.attr)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import impl
-from impl.budget import Budget, new_budget
+from impl.budget import Budget
 from impl.errors import consumed
 from impl.pool import BudgetPool, Reservation
 from model.interleave import Instance, ScheduleSearch, explore, point, replay, thread
@@ -26,9 +26,16 @@ from model.interleave.scenarios import (
 def _reservation(pool: BudgetPool, r: int) -> Reservation:
     res = Reservation()
     res._book = pool
-    res._amount = r
-    res._live = True
+    res._claim = r
     return res
+
+
+def new_budget(session: impl.Session, amount: int) -> Budget:
+    b = Budget()
+    b._session = session
+    b._amount = amount
+    b._live = True
+    return b
 
 
 def stale_reserve(self: BudgetPool, r: int) -> Reservation:
@@ -40,7 +47,7 @@ def stale_reserve(self: BudgetPool, r: int) -> Reservation:
             raise self._refusal("reserve", r)
     with self._lock:  # the lock was released in between: others may reserve
         self._live_sum = live - r
-        self._receipts += r
+        self._outstanding_receipts += r
     return _reservation(self, r)
 
 
@@ -51,7 +58,7 @@ def split_reserve(self: BudgetPool, r: int) -> Reservation:
             raise self._refusal("reserve", r)
     with self._lock:
         self._live_sum -= r
-        self._receipts += r
+        self._outstanding_receipts += r
     return _reservation(self, r)
 
 
@@ -66,7 +73,7 @@ def split_spend(self: Budget, r: int, *, charged: int | None = None,
     with s._lock:
         self._live = False
         s._live_sum -= r
-        s._charged += r
+        s._total_charged += r
     return new_budget(s, held - r)
 
 

@@ -200,6 +200,7 @@ class SettleRules:
             if amount and len(m.observed) == seen:  # kept alive by a cycle somewhere
                 note("abandon:needed_gc")
                 gc.collect()
+                m.book.ledger()  # applies what the collector queued
         if amount:
             assert any(issubclass(w.category, ResourceWarning) for w in caught)
         note("op:abandon")

@@ -43,24 +43,37 @@ SEEDED = settings(
 # ---------------------------------------------------------------------------------
 
 
+def _mint(s: Any, amount: int) -> impl.Budget:
+    b = impl.Budget()
+    b._session, b._amount, b._live = s, amount, True
+    return b
+
+
+def _step(book: Any, *entry: Any) -> None:
+    if book._observers:
+        book._outbox.append((book._observers, *entry))
+
+
 def absorb_without_consuming_the_refund(self: impl.Budget, refund: impl.Refund) -> Any:
     """``apply_to`` that forgets to consume the refund: it can be applied twice."""
     s = self._session
     if refund._book is not s:
         raise impl.SessionMismatch("apply_to refused: another session")
+    nb = _mint(s, 0)
+    nb._live = False
     with s._lock:
         if not refund._live:
             raise consumed("Refund", "apply_to")
         if not self._live:
             raise consumed("Budget", "apply_to (argument)")
-        self._live = False  # BUG: refund._live stays True
-        a = refund._amount
-        if a:
-            s._refunds -= a
-            s._live_sum += a
-            if s._observers:
-                s._emit("refund_to", {"a": a})
-    return ib.new_budget(s, self._amount + a)
+        a = refund._owed
+        nb._amount = self._amount + a
+        if not a:
+            self._live, nb._live = False, True  # BUG: refund._live stays True
+        else:
+            s._refund_to(a, refund, self, nb)  # BUG: refund._live stays True
+    s._deliver()
+    return nb
 
 
 def absorb_without_debiting(self: impl.Budget, refund: impl.Refund) -> Any:
@@ -75,12 +88,12 @@ def absorb_without_debiting(self: impl.Budget, refund: impl.Refund) -> Any:
             raise consumed("Budget", "apply_to (argument)")
         refund._live = False
         self._live = False
-        a = refund._amount
+        a = refund._owed
         if a:
-            s._live_sum += a  # BUG: s._refunds -= a is missing
-            if s._observers:
-                s._emit("refund_to", {"a": a})
-    return ib.new_budget(s, self._amount + a)
+            s._live_sum += a  # BUG: s._outstanding_refunds -= a is missing
+            _step(s, "refund_to", a)
+    s._deliver()
+    return _mint(s, self._amount + a)
 
 
 def forfeit_crediting_live(self: Ticket) -> None:
@@ -88,14 +101,14 @@ def forfeit_crediting_live(self: Ticket) -> None:
     would become spendable again)."""
     book = self._book
     with book._lock:
-        if not self._live:
+        r = self._claim
+        if not r:
             raise consumed(type(self).__name__, "forfeit")
-        self._live = False
-        r = self._amount
-        book._receipts -= r
-        book._live_sum += r  # BUG: should be book._unrecoverable += r
-        if book._observers:
-            book._emit("forfeit", {"r": r})
+        self._claim = 0
+        book._outstanding_receipts -= r
+        book._live_sum += r  # BUG: should be book._total_unrecoverable += r
+        _step(book, "forfeit", r)
+    book._deliver()
 
 
 def split_losing_a_unit(self: impl.Budget, a: int) -> tuple[impl.Budget, impl.Budget]:
@@ -108,26 +121,27 @@ def split_losing_a_unit(self: impl.Budget, a: int) -> tuple[impl.Budget, impl.Bu
         if type(a) is not int or a < 0 or a > held:
             raise impl.InvalidAmount(f"split: bad a={a!r}")
         self._live = False
-    return ib.new_budget(s, a), ib.new_budget(s, max(0, held - a - 1))  # BUG: - 1
+    return _mint(s, a), _mint(s, max(0, held - a - 1))  # BUG: - 1
 
 
 def confirm_accepting_more_than_r(self: Receipt, actual: int) -> impl.Refund:
     """``confirm`` that checks ``actual >= 0`` but not ``actual <= r``."""
     book = self._book
+    refund = new_refund(book)
     with book._lock:
-        if not self._live:
+        r = self._claim
+        if not r:
             raise consumed(type(self).__name__, "confirm")
-        r = self._amount
         if type(actual) is not int or actual < 0:  # BUG: actual > r accepted
             raise charge_error("confirm", "actual", actual, r, remedy="")
-        self._live = False
-        rest = r - actual
-        book._receipts -= r
-        book._charged += actual
-        book._refunds += rest
-        if book._observers:
-            book._emit("confirm_with_refund", {"r": r, "c": actual})
-    return new_refund(book, rest)
+        self._claim = 0
+        book._outstanding_receipts -= r
+        book._total_charged += actual
+        book._outstanding_refunds += r - actual
+        refund._owed = r - actual
+        _step(book, "confirm_with_refund", r, actual)
+    book._deliver()
+    return refund
 
 
 def commit_refunding_nothing(self: Reservation, actual: int) -> None:
@@ -135,60 +149,59 @@ def commit_refunding_nothing(self: Reservation, actual: int) -> None:
     back into the pool."""
     pool = self._book
     with pool._lock:
-        if not self._live:
+        r = self._claim
+        if not r:
             raise consumed(type(self).__name__, "commit")
-        r = self._amount
         if type(actual) is not int or actual < 0 or actual > r:
             raise charge_error("commit", "actual", actual, r, remedy="")
-        self._live = False
-        pool._receipts -= r
-        pool._charged += actual
+        self._claim = 0
+        pool._outstanding_receipts -= r
+        pool._total_charged += actual
         rest = r - actual  # BUG: pool._live_sum += rest is missing
-        if pool._observers:
-            pool._emit("confirm_with_refund", {"r": r, "c": actual})
-            if rest:
-                pool._emit("refund_to", {"a": rest})
+        _step(pool, "confirm_with_refund", r, actual)
+        if rest:
+            _step(pool, "refund_to", rest)
+    pool._deliver()
 
 
 def spend_reported_as_failed(self: impl.Budget, r: int, *, charged: int | None = None,
                              failed: bool = False) -> impl.Budget:
-    """``spend`` that reports ``spend_fail_post_check`` for a successful call (the
-    ledger moves the same way: only the reported step name is wrong). impl's code
-    otherwise."""
+    """``spend`` that applies ``spend_fail_post_check`` for a successful call (the
+    ledger moves the same way: only the reported step name is wrong)."""
     s = self._session
-    with s._lock:
-        if not self._live:
-            raise consumed("Budget", "spend")
-        if type(r) is not int or r <= 0:
-            raise amount_error("spend", "r", r)
-        if charged is None:
-            c = r
-        elif type(charged) is not int or charged < 0 or charged > r:
-            raise charge_error("spend", "charged", charged, r, remedy="")
-        else:
-            c = charged
-        if failed is not False and failed is not True:
-            raise impl.BudgetTypeError(f"spend: failed must be a bool, not {failed!r}")
-        held = self._amount
-        if r > held:
-            if r >= 2**63:
+    b = _mint(s, 0)
+    b._live = False
+    try:
+        with s._lock:
+            if not self._live:
+                raise consumed("Budget", "spend")
+            if type(r) is not int or r <= 0:
                 raise amount_error("spend", "r", r)
-            raise ib._refusal(s, "spend", r, held)
-        self._live = False
-        s._live_sum -= r
-        s._charged += c
-        s._unrecoverable += r - c
-        if s._observers:
-            s._emit("spend_fail_post_check", {"r": r, "c": c})  # BUG: ignores failed
-    return ib.new_budget(s, held - r)
+            if charged is None:
+                c = r
+            elif type(charged) is not int or charged < 0 or charged > r:
+                raise charge_error("spend", "charged", charged, r, remedy="")
+            else:
+                c = charged
+            if failed is not False and failed is not True:
+                raise impl.BudgetTypeError(f"spend: failed must be a bool, not {failed!r}")
+            held = self._amount
+            if r > held:
+                if r >= 2**63:
+                    raise amount_error("spend", "r", r)
+                raise ib._refusal(s, "spend", r, held)
+            b._amount = held - r
+            s._spend_fail_post_check(r, c, self, b)  # BUG: ignores failed
+    finally:
+        s._deliver()
+    return b
 
 
 def refusal_always_insufficient(book: Any, op: str, r: int, held: int
                                 ) -> impl.InsufficientBudget:
     """A handle's refusal always reported as ``spend_insufficient(r)``, even when the
     session holds ``r`` in siblings (SPEC.md's subtlety ignored)."""
-    if book._observers:
-        book._emit("spend_insufficient", {"r": r})  # BUG: only when r > live_sum
+    _step(book, "spend_insufficient", r)  # BUG: only when r > live_sum
     return impl.InsufficientBudget(f"{op}({r}) refused", op, r, held)
 
 
