@@ -10,18 +10,16 @@ operation). Objects created before the change keep the lock they already have.
 A lock returned by a factory must support what the library uses:
 ``__enter__`` / ``__exit__`` (every critical section is a ``with lock:`` block, which
 CPython enters and leaves with no point in between where an asynchronous exception
-could escape without releasing it), ``acquire(blocking=False) -> bool``, ``release()``
-and ``_is_owned() -> bool`` (whether the *calling* thread holds it, as
-``threading.RLock`` answers). It need not be re-entrant: the library never re-acquires
-a lock its thread holds. ``_is_owned()`` is asked in two places: :meth:`impl.Session.
-ledger` (called re-entrantly, from a finalizer or signal handler that interrupted this
-book's critical section on the same thread, it reads without the lock instead of
-deadlocking) and the finalizer of an unresolved receipt or reservation. That
-finalizer queues the ticket (one ``list.append``) and, unless its thread owns the
-lock, makes the library's one non-blocking ``acquire(False)`` to apply the queue at
-once, inside ``try`` with a ``finally`` that releases the lock if the thread owns it.
-A finalizer never blocks; a queue it could not apply is applied by the next
-``ledger()`` / ``observe()`` / ``take()``.
+could escape without releasing it) and ``_is_owned() -> bool`` (whether the *calling*
+thread holds it, as ``threading.RLock`` answers). It need not be re-entrant: the
+library never re-acquires a lock its thread holds, and never acquires one without
+``with``. ``_is_owned()`` is asked by :meth:`impl.Session.ledger` only: called from
+code that interrupted this book's critical section on the same thread (a finalizer run
+by the cyclic collector, a signal handler), it reads the fields without the lock
+instead of deadlocking. Finalizers never touch the lock: a collected receipt,
+reservation, stream or refund appends itself to its book's queue (one
+``list.append``, made by C code), applied under the lock by the next ``ledger()``,
+``observe()``, ``take()`` or reservation.
 
 Observers are called outside the lock: a delivery loop takes the lock briefly to pop
 each queued step (only when observers exist).
@@ -31,7 +29,7 @@ thread-locals or atomics), so one controllable lock per ledger is enough for an
 explorer to drive every interleaving of library code. Every write to shared state (the
 six ledger fields, liveness flags and claims, the observer tuple) happens inside one
 critical section of the ledger's lock (``with lock:``); the one exception is a finalizer
-appending to the queue of pending forfeits (one ``list.append``, atomic in CPython; the
+appending to the queue of collected values (one ``list.append``, atomic in CPython; the
 queue is applied under the lock). Outside the lock the library only reads single
 attributes (``available``, liveness peeks that pick which error to raise, immutable
 references), so the points where another thread can change anything the library

@@ -48,6 +48,7 @@ between) and delivered to observers outside the lock; see :meth:`Book.observe`.
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections import deque
@@ -387,8 +388,7 @@ class Book(Affine, Tally):
                     f"{cls.__name__}.__init__ did not call {Book.__name__}'s: the object "
                     f"has no ledger; call super().__init__(cap) first") from None
 
-        checked_init.__doc__, checked_init.__name__ = init.__doc__, init.__name__
-        cls.__init__ = checked_init  # type: ignore[method-assign]
+        cls.__init__ = functools.wraps(init)(checked_init)  # type: ignore[method-assign]
 
     @property
     def cap(self) -> int:

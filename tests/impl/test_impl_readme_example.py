@@ -28,4 +28,4 @@ def test_readme_hardening_example_runs(capsys: pytest.CaptureFixture[str]) -> No
               if "impl.ObserverWarning" in b]
     assert len(blocks) == 1
     exec(compile(blocks[0], "README.md", "exec"), {"__name__": "readme_example"})
-    assert "r=<an int of about 5001 digits> is not below 2**63" in capsys.readouterr().out
+    assert "cap=<an int of about 5001 digits> is not below 2**63" in capsys.readouterr().out
