@@ -62,10 +62,13 @@ def run(source: str, path: str, call: Callable[[dict[str, object]], object] | No
         session = ns.get("session")
         if isinstance(session, impl.Session):
             out.outstanding_refunds = session.ledger().outstanding_refunds
+        books = [v for v in ns.values() if isinstance(v, impl.Session | impl.BudgetPool)]
         ns.clear()
         del session
         if collect:
             gc.collect()
+        for book in books:
+            book.ledger()  # impl reports what the collector queued at the next ledger()
     out.resource_warnings = sum(issubclass(w.category, ResourceWarning) for w in caught)
     return out
 
