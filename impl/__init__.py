@@ -1,4 +1,4 @@
-"""impl: affine LLM budgets whose every operation is one step of the SPEC.md ledger.
+"""impl: affine LLM budgets whose every operation is one step of the SEMANTICS.md ledger.
 
 Quick start::
 

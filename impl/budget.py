@@ -2,7 +2,7 @@
 
 A :class:`Budget` holds an immutable amount. Every operation consumes it (atomically,
 under the session lock) and returns new values; any later use of the consumed handle
-raises :class:`impl.AffineViolation`. Ledger steps (SPEC.md names):
+raises :class:`impl.AffineViolation`. Ledger steps (SEMANTICS.md names):
 
 ===============================  ==============================================
 ``b.spend(r, charged=c)``        ``spend_success(r, c)``
@@ -19,7 +19,7 @@ w)``
 
 Refusals (:class:`impl.InsufficientBudget`) change nothing. A refused ``spend``/
 ``reserve*`` of ``r`` is reported to observers as ``spend_insufficient(r)`` only when
-``r`` exceeds the live sum of the whole session (SPEC.md); when ``r`` fits in the
+``r`` exceeds the live sum of the whole session (SEMANTICS.md); when ``r`` fits in the
 session but not in this handle (the money sits in a sibling), it is a plain stutter and
 observers see nothing. A refused ``split`` is always a stutter.
 """

@@ -1,8 +1,8 @@
 """The six-field conservation ledger, its eight transitions, and the locked book.
 
-:class:`Ledger` is an immutable snapshot of the six SPEC.md fields. :class:`Step` is
+:class:`Ledger` is an immutable snapshot of the six SEMANTICS.md fields. :class:`Step` is
 one applied transition, as observers see it. :class:`Tally` holds the six fields and
-applies the eight SPEC.md transitions, one method each (``_spend_success`` ...
+applies the eight SEMANTICS.md transitions, one method each (``_spend_success`` ...
 ``_refund_to``): nothing else in impl writes a ledger field. :class:`Book` is a Tally
 with a lock and observers, shared by every value of one session or pool.
 
@@ -78,7 +78,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "forfeit": ("r",),
     "refund_to": ("a",),
 }
-"""The eight SPEC.md transitions and their parameter names, in SPEC.md order."""
+"""The eight SEMANTICS.md transitions and their parameter names, in SEMANTICS.md order."""
 
 FIELDS: tuple[str, ...] = (
     "live_sum",
@@ -88,14 +88,14 @@ FIELDS: tuple[str, ...] = (
     "total_unrecoverable",
     "total_released",
 )
-"""The six SPEC.md ledger fields, in SPEC.md order."""
+"""The six SEMANTICS.md ledger fields, in SEMANTICS.md order."""
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One ledger step (a SPEC.md transition) applied by the library.
+    """One ledger step (a SEMANTICS.md transition) applied by the library.
 
-    ``name`` is a SPEC.md transition name, ``params`` a read-only mapping of its SPEC.md
+    ``name`` is a SEMANTICS.md transition name, ``params`` a read-only mapping of its SEMANTICS.md
     parameter names to ints, e.g. ``Step("confirm_with_refund", {"r": 500, "c": 320})``,
     whose ``repr`` is ``confirm_with_refund(r=500, c=320)``. One Step object is shared
     by all observers of a step; neither attribute can be changed.
@@ -113,10 +113,10 @@ class Step:
 
 
 class Tally:
-    """The six SPEC.md fields and the eight transitions, one method each.
+    """The six SEMANTICS.md fields and the eight transitions, one method each.
 
-    Each method takes the transition's SPEC.md parameters (ints the caller has
-    type-checked) and the handles whose ownership the step moves; it checks the SPEC.md
+    Each method takes the transition's SEMANTICS.md parameters (ints the caller has
+    type-checked) and the handles whose ownership the step moves; it checks the SEMANTICS.md
     guard (plus the liveness of the handles it consumes), applies the update in one
     statement, queues the step for observers, and returns True; when the guard fails it
     changes nothing and returns False. The caller holds the book's lock.
@@ -146,7 +146,7 @@ class Tally:
         return Ledger(self._live_sum, self._outstanding_receipts, self._outstanding_refunds,
                       self._total_charged, self._total_unrecoverable, self._total_released)
 
-    # -- the eight SPEC.md transitions ------------------------------------------------
+    # -- the eight SEMANTICS.md transitions ------------------------------------------------
 
     def _spend_success(self, r: int, c: int, old: Any, new: Any,
                        name: str = "spend_success") -> bool:
@@ -276,12 +276,12 @@ def _transition(tally: Tally, name: str, params: Mapping[str, int]) -> bool:
         return tally._forfeit(p["r"], h)
     if name == "refund_to":
         return tally._refund_to(p["a"], h, h, h)
-    raise ValueError(f"not a SPEC.md transition: {name!r}")
+    raise ValueError(f"not a SEMANTICS.md transition: {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """An immutable snapshot of the six SPEC.md fields of one session or pool.
+    """An immutable snapshot of the six SEMANTICS.md fields of one session or pool.
 
     Consistent: the six fields always sum to the cap ``B0`` (Conservation) and
     ``total_charged <= B0`` (CapSoundness).
@@ -300,7 +300,7 @@ class Ledger:
 
     @classmethod
     def initial(cls, cap: int) -> Ledger:
-        """The SPEC.md initial state: ``live_sum = cap``, every other field 0."""
+        """The SEMANTICS.md initial state: ``live_sum = cap``, every other field 0."""
         return cls(cap, 0, 0, 0, 0, 0)
 
     @property
@@ -309,7 +309,7 @@ class Ledger:
         return sum(self._values())
 
     def after(self, step: Step) -> Ledger:
-        """The ledger after ``step``, per SPEC.md; ``ValueError`` if its guard fails.
+        """The ledger after ``step``, per SEMANTICS.md; ``ValueError`` if its guard fails.
 
         Applies the same transition methods as the library (:class:`Tally`), so an
         observer can replay the steps it receives.
@@ -318,7 +318,7 @@ class Ledger:
             raise BudgetTypeError(f"after: expected a Step, got {type(step).__name__}")
         name, p = step.name, step.params
         if name not in TRANSITIONS or set(p) != set(TRANSITIONS[name]):
-            raise ValueError(f"not a SPEC.md step: {step!r}")
+            raise ValueError(f"not a SEMANTICS.md step: {step!r}")
         if any(type(v) is not int or v < 0 for v in p.values()):
             raise ValueError(f"parameters must be natural numbers: {step!r}")
         t = _Replay()
@@ -396,7 +396,7 @@ class Book(Affine, Tally):
         return self._cap
 
     def ledger(self) -> Ledger:
-        """A consistent snapshot of the six SPEC.md fields.
+        """A consistent snapshot of the six SEMANTICS.md fields.
 
         Never blocks on its own thread: called from code that interrupted this book's
         critical section on the same thread (a finalizer run by the cyclic collector,

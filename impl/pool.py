@@ -1,7 +1,7 @@
 """BudgetPool: one shared budget for many threads and asyncio tasks.
 
 The pool is a ledger whose ``live_sum`` is the pool's :attr:`BudgetPool.available`.
-Ledger steps (SPEC.md names):
+Ledger steps (SEMANTICS.md names):
 
 ========================  ===========================================================
 ``p.reserve(r)``          ``reserve(r)``; refused: ``spend_insufficient(r)``, nothing

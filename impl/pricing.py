@@ -1,4 +1,4 @@
-"""Pricing: reservations and charges in integer micro-cents (SPEC.md "Cap soundness").
+"""Pricing: reservations and charges in integer micro-cents (SEMANTICS.md "Cap soundness").
 
 Rates are quoted in USD per million tokens; ``1 USD/Mtok = 0.1 uc per token``
 (``1 uc = 1e-5 USD``). :class:`Rates` keeps them exact (read by :mod:`impl._exact`,

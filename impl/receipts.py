@@ -1,6 +1,6 @@
 """Receipts (reserved money awaiting reconciliation) and refunds of a Session.
 
-Ledger steps (SPEC.md names):
+Ledger steps (SEMANTICS.md names):
 
 - ``Receipt.confirm(c)``: ``confirm_with_refund(r, c)``; returns a :class:`Refund` of
   ``r - c``.
@@ -382,7 +382,7 @@ class StreamReceipt(StreamBase):
     Ledger mapping: ``reserve(r)`` once; ``confirm_with_refund(c_i, c_i)`` per chunk
     with ``c_i > 0``; :meth:`close` is ``confirm_with_refund(rest, 0)`` (when
     ``rest > 0``) and returns a :class:`Refund` of ``rest`` whose ``apply_to`` is
-    ``refund_to(rest)``. Every step is a legal SPEC.md transition.
+    ``refund_to(rest)``. Every step is a legal SEMANTICS.md transition.
     """
 
     __slots__ = ()

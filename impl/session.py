@@ -8,7 +8,7 @@ from impl.ledger import Book, _warn_dropped
 
 
 class Session(Book):
-    """One budget session: the SPEC.md ledger with ``B0 = cap`` (int uc).
+    """One budget session: the SEMANTICS.md ledger with ``B0 = cap`` (int uc).
 
     ``cap`` is an int with ``0 <= cap < 2**63``. :meth:`take` hands out the root
     :class:`impl.Budget` once; all budgets, receipts and refunds derived from it share

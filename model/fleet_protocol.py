@@ -255,7 +255,7 @@ class FleetProtocol:
 
 def _settle(ledger: Any, how: str, r: int, c: int) -> Any:
     """The ledger steps of settlement ``how`` (c, x, f) of ``r`` at charge ``c``
-    (SPEC.md's mapping for a pool reservation)."""
+    (SEMANTICS.md's mapping for a pool reservation)."""
     if how == "f":
         return spec.step(LEDGER, ledger, "forfeit", r)
     ledger = spec.step(LEDGER, ledger, "confirm_with_refund", r, c)

@@ -56,7 +56,7 @@ from impl import usage as _usage
 UC_SCALE = 10**7
 """``m`` micro-USD per million tokens is ``m / UC_SCALE`` uc per token.
 
-``1 USD/Mtok = 10**-6 USD/token = 0.1 uc/token`` (``1 uc = 10**-5 USD``, SPEC.md),
+``1 USD/Mtok = 10**-6 USD/token = 0.1 uc/token`` (``1 uc = 10**-5 USD``, SEMANTICS.md),
 so ``1`` micro-USD/Mtok is ``10**-7`` uc per token."""
 
 PRICE_POINTS: tuple[tuple[object, object, int, int], ...] = (
@@ -210,7 +210,7 @@ def cost_ceil_monotone(ei: int, mo: int, bi: int, bo: int,
 def reservation_rounds_up(i: int, o: int, in_num: int, out_num: int, den: int) -> int:
     """``reservation_from_tokens`` is the exact cost rounded *up* (symbolic rates).
 
-    Reservations must round up (SPEC.md): the result is the least integer ``>=``
+    Reservations must round up (SEMANTICS.md): the result is the least integer ``>=``
     ``(i*in_num + o*out_num) / den``.
 
     pre: 0 <= i < 10**7 and 0 <= o < 10**7

@@ -1,6 +1,6 @@
 """Paper Proposition 1 (cap soundness of the pricing arithmetic), proved with Z3.
 
-The proposition (paper section 3.4, SPEC.md "Cap soundness of the arithmetic"): a
+The proposition (paper section 3.4, SEMANTICS.md "Cap soundness of the arithmetic"): a
 call reserved for ``est_in`` input tokens (an upper bound of the billed input, A1)
 and ``max_out`` output tokens (the cap sent to the provider, A6) is charged, at the
 same rates (A8), at most its reservation: ``charge_uc <= reservation_uc``.

@@ -1,4 +1,4 @@
-"""Executable specifications: the ledger of SPEC.md and the format to write others.
+"""Executable specifications: the ledger of SEMANTICS.md and the format to write others.
 
 ``spec.LEDGER`` is the single source of truth for the eight Budget transitions;
 ``spec.format`` defines what a spec is; ``spec.concrete`` steps one on ints.

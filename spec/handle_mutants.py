@@ -42,7 +42,7 @@ HANDLE_MUTANTS: tuple[HandleMutant, ...] = (
             claims=(Claim("reserve", lambda h, r, c: (r,)),)),
     _mutant("sibling_refusal_reported_insufficient", "refused_by_handle",
             "a refusal by one handle, while the session holds enough, is reported as "
-            "spend_insufficient (SPEC.md subtlety)",
+            "spend_insufficient (SEMANTICS.md subtlety)",
             claims=(Claim("spend_insufficient", lambda h, r: (r,)),)),
     _mutant("confirm_accepts_overcharge", "confirm",
             "confirm accepts an actual charge above the reservation",

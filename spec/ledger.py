@@ -1,4 +1,4 @@
-"""The Budget ledger: six variables, eight transitions, three invariants (SPEC.md).
+"""The Budget ledger: six variables, eight transitions, three invariants (SEMANTICS.md).
 
     VARIABLES live_sum, outstanding_receipts, outstanding_refunds,
               total_charged, total_unrecoverable, total_released
@@ -132,5 +132,5 @@ LEDGER = Spec(
         refund_to,
     ),
     invariants=(type_ok, conservation, cap_soundness),
-    doc="The six-variable conservation ledger of one Budget session (SPEC.md).",
+    doc="The six-variable conservation ledger of one Budget session (SEMANTICS.md).",
 )

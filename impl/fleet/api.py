@@ -1,8 +1,8 @@
 """SharedPool: one budget shared by many processes and machines, through a store.
 
 The pool's ledger lives in the store (SQLite file, PostgreSQL, Redis) under the
-SPEC.md field names; every operation is one atomic step there, so the
-check-and-reserve cannot race across processes. Ledger steps (SPEC.md names), as for
+SEMANTICS.md field names; every operation is one atomic step there, so the
+check-and-reserve cannot race across processes. Ledger steps (SEMANTICS.md names), as for
 :class:`impl.BudgetPool`:
 
 ============================  =====================================================
@@ -299,7 +299,7 @@ class SharedPool:
         return self._call("cap", lambda b: b.ledger(self._name)).vals[0]
 
     def ledger(self) -> Ledger:
-        """A consistent snapshot of the pool's six SPEC.md fields (after lapsed leases)."""
+        """A consistent snapshot of the pool's six SEMANTICS.md fields (after lapsed leases)."""
         vals = self._call("ledger", lambda b: b.ledger(self._name)).vals
         return Ledger(*vals[1:7])
 

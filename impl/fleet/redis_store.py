@@ -1,7 +1,7 @@
 """The Redis backend: each operation is one Lua script, run atomically by the server.
 
 A pool is four keys sharing one hash tag (one cluster slot): ``ledger`` (a hash of
-``cap``, the six SPEC.md fields and ``shared``), ``res`` (reservation records),
+``cap``, the six SEMANTICS.md fields and ``shared``), ``res`` (reservation records),
 ``leases`` (open reservations by deadline) and ``shares``. The script reads the
 server's ``TIME`` for leases and checks every guard before its first write (a Redis
 script is not rolled back on error). Redis scripts count in doubles, hence

@@ -1,6 +1,6 @@
 """The SQL tables of a shared pool, for SQLite and PostgreSQL alike.
 
-The ``pools`` row holds the six SPEC.md fields under their paper names; its CHECK
+The ``pools`` row holds the six SEMANTICS.md fields under their paper names; its CHECK
 constraints are the ledger's invariants (TypeOK: every field >= 0; Conservation: the
 six sum to ``cap``; CapSoundness: ``total_charged <= cap``) and the shares' bound
 (``0 <= shared <= live_sum``), so no client, however buggy, can commit a state that
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 COLUMNS = ("live_sum", "outstanding_receipts", "outstanding_refunds",
            "total_charged", "total_unrecoverable", "total_released")
-"""The six SPEC.md ledger fields, as column names, in SPEC.md order."""
+"""The six SEMANTICS.md ledger fields, as column names, in SEMANTICS.md order."""
 
 
 def tables(dialect: str, ns: str = "") -> list[str]:

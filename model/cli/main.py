@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m model.check",
         description="Prove (Z3, any B0) and model-check (every state at one B0) a spec; by "
-                    "default the six-variable Budget ledger of SPEC.md.",
+                    "default the six-variable Budget ledger of docs/SEMANTICS.md.",
         epilog=EPILOG.format(checks=checks),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -35,7 +35,7 @@ CHILDREN = 3
 
 
 def ledger_fields(book: impl.Session | impl.BudgetPool) -> tuple[int, ...]:
-    """The six SPEC.md fields of a session or pool, through its public ``ledger()``."""
+    """The six SEMANTICS.md fields of a session or pool, through its public ``ledger()``."""
     led = book.ledger()
     return tuple(getattr(led, f) for f in impl.FIELDS)
 

@@ -29,7 +29,7 @@ TIMEOUT = 3.0  # per condition; every bug below is found in well under a second
 
 
 def reservation_rounded_down(i: int, o: int, rates: impl.pricing.Rates) -> int:
-    """Seeded bug: the reservation floors the exact cost (SPEC.md: it must round up)."""
+    """Seeded bug: the reservation floors the exact cost (SEMANTICS.md: it must round up)."""
     return (i * rates.in_num + o * rates.out_num) // rates.den
 
 

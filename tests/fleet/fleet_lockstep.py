@@ -2,7 +2,7 @@
 
 Every rule makes one SharedPool call through one of two handles of the same pool (as
 two processes would), and, independently, applies with ``spec.step`` the transitions
-SPEC.md's mapping assigns to it (no guard or update re-typed here). Leases that the
+SEMANTICS.md's mapping assigns to it (no guard or update re-typed here). Leases that the
 machine let lapse (it sleeps past them) are forfeited by the store on the next
 operation: the machine applies ``forfeit(r)`` for each before that operation's own
 steps. After every rule:

@@ -12,7 +12,7 @@ import impl
 class Recorder:
     """Observer that records steps and replays each on its own ledger (Ledger.after).
 
-    Replaying raises if a step's SPEC.md guard fails, so every recorded run is a legal
+    Replaying raises if a step's SEMANTICS.md guard fails, so every recorded run is a legal
     run of the spec; ``check()`` compares the replayed ledger with the real one.
     """
 

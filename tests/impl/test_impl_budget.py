@@ -1,4 +1,4 @@
-"""Session and Budget: the pinned API, the SPEC.md step of every operation, refusals."""
+"""Session and Budget: the pinned API, the SEMANTICS.md step of every operation, refusals."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_empty_session() -> None:
 
 
 def test_refusal_within_session_is_plain_stutter(recorder) -> None:
-    """SPEC.md subtlety: r fits the session (money in a sibling) but not the handle."""
+    """SEMANTICS.md subtlety: r fits the session (money in a sibling) but not the handle."""
     s = impl.Session(100)
     rec = recorder(s)
     x, y = s.take().split(30)

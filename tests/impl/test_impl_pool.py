@@ -194,7 +194,7 @@ def test_ledger_after_rejects_illegal_steps() -> None:
     led = impl.Ledger.initial(5)
     with pytest.raises(ValueError, match="guard"):
         led.after(impl.Step("reserve", {"r": 6}))
-    with pytest.raises(ValueError, match=r"not a SPEC\.md step"):
+    with pytest.raises(ValueError, match=r"not a SEMANTICS\.md step"):
         led.after(impl.Step("reserve", {"a": 1}))
     with pytest.raises(ValueError, match="natural"):
         led.after(impl.Step("consume", {"a": -1}))

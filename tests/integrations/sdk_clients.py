@@ -45,7 +45,7 @@ def anthropic_client(fp: FakeProvider, *, is_async: bool = False, **kw: Any) -> 
 
 
 class Steps:
-    """The pool's ledger steps, as SPEC.md names with parameters."""
+    """The pool's ledger steps, as SEMANTICS.md names with parameters."""
 
     def __init__(self, pool: Any) -> None:
         self.items: list[tuple[str, dict[str, int]]] = []

@@ -3,13 +3,13 @@
 :class:`LockstepMachine` drives impl's public API on one :class:`impl.Session` and one
 :class:`impl.BudgetPool`, each paired with its own ``spec.LEDGER`` state (a
 :class:`Lockstep`). Every rule performs one library call and, independently, the spec
-transitions SPEC.md's mapping table assigns to that call (applied with ``spec.step``:
+transitions SEMANTICS.md's mapping table assigns to that call (applied with ``spec.step``:
 no guard or update is re-typed here). After every rule the ``lockstep`` invariant
 guarantees:
 
 - the steps impl reported through ``observe`` are exactly the transitions the model
   applied, by name and parameters (a refused call is a stutter, or
-  ``spend_insufficient(r)`` exactly when that transition's guard holds, SPEC.md);
+  ``spend_insufficient(r)`` exactly when that transition's guard holds, SEMANTICS.md);
 - impl's ledger equals the model's state, field by field, and no spec invariant is
   broken in either;
 - every live value holds what the machine expects (``available``, ``amount``,

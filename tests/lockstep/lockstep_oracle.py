@@ -130,7 +130,7 @@ class Lockstep:
 
         Exactly one of ``cases`` must hold: the table, not this machine, says which
         spec steps a library call is (e.g. a refusal is ``spend_insufficient(r)`` only
-        when ``r`` exceeds the whole live sum, SPEC.md's subtlety).
+        when ``r`` exceeds the whole live sum, SEMANTICS.md's subtlety).
         """
         ops = [operation(name) for name in cases]
         chosen = [op for op in ops if holds(op.pre(self.state, *values))]

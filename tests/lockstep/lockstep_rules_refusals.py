@@ -37,7 +37,7 @@ class RefusalRules:
 
         The operation table decides the step: ``spend_insufficient(r)`` when ``r``
         exceeds the session's live sum, else a stutter; a refused split is always a
-        stutter (SPEC.md).
+        stutter (SEMANTICS.md).
         """
         v = b.value
         calls: dict[str, Callable[[], object]] = {
@@ -65,7 +65,7 @@ class RefusalRules:
     @rule(op=st.sampled_from(REFUSABLE), data=st.data())
     def refused_by_handle(self, op: str, data: st.DataObject) -> None:
         """Ask a budget for more than it holds but no more than the session's live
-        sum (the rest sits in siblings or dropped budgets): a stutter (SPEC.md's
+        sum (the rest sits in siblings or dropped budgets): a stutter (SEMANTICS.md's
         subtlety), not ``spend_insufficient``."""
         live = self.s.live_sum
         b = data.draw(st.sampled_from([h for h in self.of(BUDGET) if h.amount < live]),

@@ -200,7 +200,7 @@ def spend_reported_as_failed(self: impl.Budget, r: int, *, charged: int | None =
 def refusal_always_insufficient(book: Any, op: str, r: int, held: int
                                 ) -> impl.InsufficientBudget:
     """A handle's refusal always reported as ``spend_insufficient(r)``, even when the
-    session holds ``r`` in siblings (SPEC.md's subtlety ignored)."""
+    session holds ``r`` in siblings (SEMANTICS.md's subtlety ignored)."""
     _step(book, "spend_insufficient", r)  # BUG: only when r > live_sum
     return impl.InsufficientBudget(f"{op}({r}) refused", op, r, held)
 

@@ -1,4 +1,4 @@
-"""The per-handle model explored: exact counts, coverage, and the SPEC.md subtleties."""
+"""The per-handle model explored: exact counts, coverage, and the SEMANTICS.md subtleties."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _session(live: tuple[int, ...]) -> Handles:
 
 
 def test_refusal_by_a_handle_is_a_stutter_unless_the_session_lacks_the_money() -> None:
-    """SPEC.md subtlety: live=[1, 3] refuses r=2 on the handle of 1 (money in a sibling)."""
+    """SEMANTICS.md subtlety: live=[1, 3] refuses r=2 on the handle of 1 (money in a sibling)."""
     state = _session((1, 3))
     acts = [a for a in HandlesModel(6).actions(state) if a.op.name.startswith("refused")]
     by_r = {(a.taken[0], a.params[0]): a.claimed for a in acts}

@@ -50,7 +50,7 @@ def test_reports_fail_and_show_the_evidence() -> None:
 
 def test_swapping_the_two_spend_names_is_invisible_to_ledger_refinement() -> None:
     """A known limit, stated as a test: spend_success and spend_fail_post_check have the
-    same guard and update (SPEC.md), so no ledger-state check can tell them apart when
+    same guard and update (SEMANTICS.md), so no ledger-state check can tell them apart when
     the two entries swap names; the step names the library reports are compared by the
     lockstep test.  Renaming only one of them is caught: the other
     transition is then claimed by no operation."""
