@@ -26,7 +26,6 @@ while other code (CrossHair, another thread) uses Z3's main context.
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,8 +33,9 @@ from typing import Any, Literal
 
 import z3
 
+from proofs import z3terms
 from proofs.outcomes import Run
-from spec.format import Spec, SpecError, Transition
+from spec.format import Spec, Transition
 
 Kind = Literal["init", "step", "nonvacuous"]
 Status = Literal["proved", "violated", "unknown", "error"]
@@ -169,48 +169,15 @@ class _Encoding:
     # -- carrier conversions ------------------------------------------------------
 
     def conj(self, items: Sequence[Any]) -> Any:
-        if not items:
-            return z3.BoolVal(True, self.ctx)
-        if len(items) == 1:
-            return items[0]
-        return z3.And(*items)
+        return z3terms.conjoin(self.ctx, items)
 
     def conjuncts(self, value: Any, what: str) -> list[Any]:
         """A guard's or invariant's tuple of conjuncts as Z3 Booleans."""
-        if not isinstance(value, tuple | list):
-            raise SpecError(
-                f"{what} returned {type(value).__name__}, expected a tuple of conjuncts "
-                "(write `(a, b)`, not `a and b`)"
-            )
-        out = []
-        for i, c in enumerate(value):
-            if isinstance(c, z3.BoolRef):
-                out.append(c)
-            elif isinstance(c, z3.ExprRef):
-                raise SpecError(f"{what}: conjunct {i + 1} is a {c.sort()} term, not a condition")
-            elif isinstance(c, bool) or type(c).__name__ in ("bool_", "bool"):
-                out.append(z3.BoolVal(bool(c), self.ctx))
-            else:
-                raise SpecError(
-                    f"{what}: conjunct {i + 1} is a {type(c).__name__}, not a condition"
-                )
-        return out
+        return z3terms.conditions(self.ctx, value, what)
 
     def term(self, value: Any, what: str) -> Any:
         """A state value as a Z3 integer term."""
-        if isinstance(value, z3.ArithRef):
-            if not value.is_int():
-                raise SpecError(
-                    f"{what} is a {value.sort()} term; only integer arithmetic "
-                    "(+ - * and comparisons) is allowed"
-                )
-            return value
-        if isinstance(value, z3.ExprRef) or isinstance(value, bool):
-            raise SpecError(f"{what} is a condition, not an integer")
-        try:
-            return z3.IntVal(operator.index(value), self.ctx)
-        except TypeError:
-            raise SpecError(f"{what} is a {type(value).__name__}, not an integer") from None
+        return z3terms.integer(self.ctx, value, what)
 
 
 def _explain_exception(e: Exception) -> str:
