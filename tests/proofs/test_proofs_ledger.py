@@ -85,6 +85,7 @@ def test_print_ledger_timing(capsys: pytest.CaptureFixture[str]) -> None:
     run = proofs.prove(LEDGER)
     wall = time.perf_counter() - t0
     slowest = max(run.results, key=lambda r: r.seconds)
+    assert run.proved == len(run.results), 'a ledger obligation did not prove'
     with capsys.disabled():
         print(
             f"\n[proofs] ledger: {run.proved}/{len(run.results)} obligations proved in "
