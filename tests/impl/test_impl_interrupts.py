@@ -170,10 +170,12 @@ def check_reachable(w: World) -> None:
     assert claims <= led.outstanding_receipts, (w.held, led)
 
 
-def check_collected(book: impl.Session | impl.BudgetPool, dropped_refunds: list[int]) -> None:
+def check_collected(book: impl.Session | impl.BudgetPool,
+                    caught: list[warnings.WarningMessage]) -> None:
     """Once everything is dropped and collected: receipts all forfeited, refunds
-    outstanding only as far as dropped refunds (each reported) hold them."""
-    led = book.ledger()
+    outstanding only as far as dropped refunds (each reported in ``caught``) hold them."""
+    led = book.ledger()  # applies the queue of dropped values, which reports refunds
+    dropped_refunds = _refunds_of(caught)
     assert led.total == book.cap
     assert led.outstanding_receipts == 0, f"stranded in outstanding_receipts: {led}"
     assert led.outstanding_refunds == sum(dropped_refunds), \
@@ -306,11 +308,11 @@ def _walk_one(setup: Callable[[dict[str, Any]], Any], act: Callable[[dict[str, A
         w.held.clear()
         gc.collect(0)
         try:
-            check_collected(w.book, _refunds_of(caught))
+            check_collected(w.book, caught)
         except AssertionError:
             gc.collect()  # slow: only when something sits in an older cycle
             try:
-                check_collected(w.book, _refunds_of(caught))
+                check_collected(w.book, caught)
             except AssertionError as exc:
                 failures.append(f"event {k}: {exc}")
     return failures
