@@ -15,6 +15,8 @@ w)``
 ``b.split(a)``, ``b.merge(o)``   stutter
 ``b.consume()``                  ``consume(a)`` (stutter when ``a == 0``)
 ``refund.apply_to(b)``           ``refund_to(a)`` (stutter when ``a == 0``)
+``session.reconcile(billed, b)`` ``reconcile(d)``, ``d = billed - total_charged``
+                                 paid out of ``b`` (stutter when ``d == 0``)
 ===============================  ==============================================
 
 Refusals (:class:`impl.InsufficientBudget`) change nothing. A refused ``spend``/
@@ -22,6 +24,11 @@ Refusals (:class:`impl.InsufficientBudget`) change nothing. A refused ``spend``/
 ``r`` exceeds the live sum of the whole session (SEMANTICS.md); when ``r`` fits in the
 session but not in this handle (the money sits in a sibling), it is a plain stutter and
 observers see nothing. A refused ``split`` is always a stutter.
+
+A session closed by :class:`impl.Overdraft` (see :meth:`impl.Session.reconcile`)
+refuses every ``spend`` and ``reserve*`` with :class:`impl.LedgerClosed` (a stutter,
+reported to no observer); split, merge, consume, confirm, forfeit and applying
+refunds still work.
 """
 
 from __future__ import annotations
@@ -34,11 +41,13 @@ from impl._affine import Affine
 from impl.errors import (
     AMOUNT_LIMIT,
     AffineViolation,
+    BudgetError,
     BudgetTypeError,
     InsufficientBudget,
     SessionMismatch,
     amount_error,
     charge_error,
+    closed_error,
     consumed,
 )
 from impl.ledger import RELEASED, Book
@@ -134,6 +143,8 @@ class Budget(Affine):
                 if failed is not False and failed is not True:
                     raise BudgetTypeError(
                         f"spend: failed must be a bool, got {type(failed).__name__}")
+                if s._overdraft:
+                    raise _closed(s, "spend", r)
                 held = self._amount
                 if r > held:  # also when r >= 2**63 (held < 2**63): classify off the hot path
                     if r >= _LIMIT:
@@ -211,6 +222,8 @@ class Budget(Affine):
                         ) -> None:
         """Check ``r`` against this handle and apply ``reserve(r)`` (lock held)."""
         s = self._session
+        if s._overdraft:
+            raise _closed(s, op, r)
         held = self._amount
         if r > held:  # also when r >= 2**63 (held < 2**63): classify off the hot path
             if r >= _LIMIT:
@@ -333,6 +346,12 @@ class Budget(Affine):
         if not live:
             return "<consumed Budget>"
         return f"<Budget {self._amount} uc>"
+
+
+def _closed(book: Book, op: str, r: int) -> BudgetError:
+    """The refusal of ``op(r)`` on a closed ledger (an out-of-range ``r`` is still
+    reported as bad input first)."""
+    return amount_error(op, "r", r) if r >= _LIMIT else closed_error(op, r, book._overdraft)
 
 
 def _unarmed(session: Session) -> Budget:

@@ -12,10 +12,16 @@ catches everything the library raises on purpose):
 - :class:`InsufficientBudget` (no builtin base on purpose): an amount does not fit in
   what the handle or pool holds. It is an expected outcome to handle (refuse the LLM
   call), not bad input, so an ``except ValueError`` written for bad input never
-  swallows it.
+  swallows it. :class:`LedgerClosed` is the case of a ledger closed by an
+  :class:`Overdraft`: every later reservation or spend is refused.
+- :class:`Overdraft` (also ``RuntimeError``): ``reconcile(billed_total)`` found a drift
+  larger than the ledger's ``live_sum``; the ledger is unchanged and closed (fail
+  closed, docs/SEMANTICS.md "The ninth transition").
 - :class:`InvalidAmount` (also ``ValueError``): an amount out of range (``<= 0`` where
   the spec needs ``> 0``, negative, ``>= 2**63``, a charge above its reservation).
-  :class:`ChargeExceedsReservation` is the case ``charged/actual > r``.
+  :class:`ChargeExceedsReservation` is the case ``charged/actual > r``;
+  :class:`BilledTotalBelowCharged` the case of a billed total below what the ledger
+  already charged.
 - :class:`BudgetTypeError` (also ``TypeError``): a value of the wrong type;
   :class:`AmountTypeError` is the case of an amount that is not an ``int`` (``bool``,
   ``float``, ``str``, ``None``... are refused).
@@ -76,6 +82,53 @@ class ChargeExceedsReservation(InvalidAmount):
     receipt or reservation stays open so the caller can decide (forfeit it, or confirm
     it at its full amount and reconcile the difference out of band).
     """
+
+
+class BilledTotalBelowCharged(InvalidAmount):
+    """``reconcile(billed_total)`` with ``billed_total < total_charged``; nothing changed.
+
+    Providers do not refund usage, so a true cumulative bill never falls below what
+    the ledger already charged: a lower figure is a wrong input (typically a bill for
+    one period instead of the cumulative total). Attributes: ``billed_total`` and
+    ``total_charged`` (int uc).
+    """
+
+    def __init__(self, message: str, billed_total: int, total_charged: int) -> None:
+        super().__init__(message)
+        self.billed_total = billed_total
+        self.total_charged = total_charged
+
+
+class Overdraft(BudgetError, RuntimeError):
+    """The provider billed more than the ledger can absorb: the drift
+    ``billed_total - total_charged`` exceeds ``live_sum``.
+
+    The six ledger fields are unchanged (taking the drift anyway would break
+    CapSoundness or the money in-flight handles own); the ledger is closed: every
+    later reservation or spend raises :class:`LedgerClosed`, while settling what is in
+    flight stays allowed. Attributes (int uc): ``billed_total``, ``total_charged``,
+    ``drift`` (their difference), ``live_sum`` and ``overdraft`` (what could not be
+    absorbed: ``drift - live_sum`` of the worst reconciliation so far).
+    """
+
+    def __init__(self, message: str, *, billed_total: int, total_charged: int, drift: int,
+                 live_sum: int, overdraft: int) -> None:
+        super().__init__(message)
+        self.billed_total = billed_total
+        self.total_charged = total_charged
+        self.drift = drift
+        self.live_sum = live_sum
+        self.overdraft = overdraft
+
+
+class LedgerClosed(InsufficientBudget):
+    """A reservation or spend on a ledger closed by an :class:`Overdraft`; nothing
+    changed. ``available`` is 0 (nothing can be reserved any more); ``overdraft`` is
+    the ledger's recorded overdraft (int uc)."""
+
+    def __init__(self, message: str, operation: str, requested: int, overdraft: int) -> None:
+        super().__init__(message, operation, requested, 0)
+        self.overdraft = overdraft
 
 
 class BudgetTypeError(BudgetError, TypeError):
@@ -162,6 +215,14 @@ def charge_error(op: str, name: str, value: object, r: int, *, remedy: str,
             f"(the estimate was unsound: assumption A1 or A6 broken); {remedy}"
         )
     return amount_error(op, name, value, minimum=0)
+
+
+def closed_error(op: str, r: int, overdraft: int) -> LedgerClosed:
+    """Build the refusal of ``op(r)`` on a ledger closed by an overdraft."""
+    return LedgerClosed(
+        f"{op}({show(r)}) refused: the ledger is closed, the provider billed {overdraft} uc "
+        f"more than it could absorb (Overdraft); settle what is in flight and start a new "
+        f"session or pool with a cap that covers the true bill", op, r, overdraft)
 
 
 def consumed(what: str, op: str) -> AffineViolation:

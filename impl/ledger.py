@@ -1,10 +1,12 @@
-"""The six-field conservation ledger, its eight transitions, and the locked book.
+"""The six-field conservation ledger, its nine transitions, and the locked book.
 
 :class:`Ledger` is an immutable snapshot of the six SEMANTICS.md fields. :class:`Step` is
 one applied transition, as observers see it. :class:`Tally` holds the six fields and
-applies the eight SEMANTICS.md transitions, one method each (``_spend_success`` ...
-``_refund_to``): nothing else in impl writes a ledger field. :class:`Book` is a Tally
-with a lock and observers, shared by every value of one session or pool.
+applies the nine SEMANTICS.md transitions, one method each (``_spend_success`` ...
+``_refund_to``, ``_reconcile``): nothing else in impl writes a ledger field.
+:class:`Book` is a Tally with a lock and observers, shared by every value of one
+session or pool; it also records an overdraft (outside the six fields) when a
+reconciliation finds more drift than ``live_sum`` can absorb, and is then closed.
 
 Atomicity (the argument for interrupt safety, see also :mod:`impl._sched`). Money
 outside ``live_sum`` is always *claimed* by a handle: a ticket's ``_claim`` is its
@@ -62,9 +64,12 @@ from impl._affine import Affine
 from impl._sched import LockLike, new_lock
 from impl.errors import (
     AMOUNT_LIMIT,
+    BilledTotalBelowCharged,
     BudgetTypeError,
+    InsufficientBudget,
     NotMinted,
     ObserverWarning,
+    Overdraft,
     amount_error,
 )
 
@@ -77,8 +82,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "confirm_with_refund": ("r", "c"),
     "forfeit": ("r",),
     "refund_to": ("a",),
+    "reconcile": ("d",),
 }
-"""The eight SEMANTICS.md transitions and their parameter names, in SEMANTICS.md order."""
+"""The nine SEMANTICS.md transitions and their parameter names, in SEMANTICS.md order."""
 
 FIELDS: tuple[str, ...] = (
     "live_sum",
@@ -113,7 +119,7 @@ class Step:
 
 
 class Tally:
-    """The six SEMANTICS.md fields and the eight transitions, one method each.
+    """The six SEMANTICS.md fields and the nine transitions, one method each.
 
     Each method takes the transition's SEMANTICS.md parameters (ints the caller has
     type-checked) and the handles whose ownership the step moves; it checks the SEMANTICS.md
@@ -146,7 +152,7 @@ class Tally:
         return Ledger(self._live_sum, self._outstanding_receipts, self._outstanding_refunds,
                       self._total_charged, self._total_unrecoverable, self._total_released)
 
-    # -- the eight SEMANTICS.md transitions ------------------------------------------------
+    # -- the nine SEMANTICS.md transitions -------------------------------------------------
 
     def _spend_success(self, r: int, c: int, old: Any, new: Any,
                        name: str = "spend_success") -> bool:
@@ -242,6 +248,22 @@ class Tally:
             self._outbox.append((self._observers, "refund_to", a))
         return True
 
+    def _reconcile(self, d: int, old: Any, new: Any) -> bool:
+        """``reconcile(d)``: the provider billed ``d`` more than the ledger charged;
+        ``d`` moves from live money to ``total_charged``. ``old`` budget consumed,
+        ``new`` (holding the rest) armed; both ``None`` for a pool."""
+        ls = self._live_sum
+        if not (0 < d <= ls and (old is None or old._live)):
+            return False
+        if old is not None:
+            old._live = False
+        self._live_sum, self._total_charged = ls - d, self._total_charged + d
+        if new is not None:
+            new._live = True
+        if self._observers:
+            self._outbox.append((self._observers, "reconcile", d))
+        return True
+
 
 class _Scratch:
     """A handle stand-in for :meth:`Ledger.after`: live, with unlimited claims."""
@@ -276,6 +298,8 @@ def _transition(tally: Tally, name: str, params: Mapping[str, int]) -> bool:
         return tally._forfeit(p["r"], h)
     if name == "refund_to":
         return tally._refund_to(p["a"], h, h, h)
+    if name == "reconcile":
+        return tally._reconcile(p["d"], h, h)
     raise ValueError(f"not a SEMANTICS.md transition: {name!r}")
 
 
@@ -352,6 +376,7 @@ class Book(Affine, Tally):
         "_dropped",
         "_late",
         "_lock",
+        "_overdraft",
         "_owed",
         "_pending",
     )
@@ -372,6 +397,8 @@ class Book(Affine, Tally):
         # A pool holds the refund of a commit between its confirm_with_refund and
         # refund_to steps (see BudgetPool).
         self._owed = 0
+        # Drift that a reconciliation could not absorb; > 0 closes the ledger.
+        self._overdraft = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -394,6 +421,56 @@ class Book(Affine, Tally):
     def cap(self) -> int:
         """``B0``: the cap this ledger started with."""
         return self._cap
+
+    @property
+    def overdraft(self) -> int:
+        """What reconciliation could not absorb (int uc, 0 while the ledger is open):
+        the largest ``drift - live_sum`` of a reconciliation that raised
+        :class:`impl.Overdraft`. Not one of the six fields; it never decreases."""
+        return self._overdraft
+
+    @property
+    def closed(self) -> bool:
+        """True once a reconciliation raised :class:`impl.Overdraft`: from then on
+        every reservation and spend raises :class:`impl.LedgerClosed` (settling what
+        is in flight stays allowed). A closed ledger never reopens."""
+        return self._overdraft > 0
+
+    def _reconcile_check(self, op: str, billed: int, held: int | None) -> tuple[int, Any]:
+        """The drift ``billed - total_charged`` and the error refusing
+        ``reconcile(billed)`` (``None`` when ``reconcile(d)`` may be applied, or ``d ==
+        0``), for a handle holding ``held`` (``None``: a pool). Records the overdraft
+        when the drift exceeds ``live_sum`` (caller holds the lock; ``billed`` is an
+        int in range)."""
+        charged, live = self._total_charged, self._live_sum
+        d = billed - charged
+        if d < 0:
+            return d, BilledTotalBelowCharged(
+                f"{op}({billed}) refused: billed_total is below the {charged} uc the "
+                f"ledger already charged; providers do not refund usage, so pass the "
+                f"provider's cumulative bill for this ledger (not one period's bill)",
+                billed, charged)
+        was = self._overdraft
+        if was or d > live:
+            if d - live > was:
+                self._overdraft = d - live
+            over = self._overdraft
+            state = ("the ledger was already closed and stays closed" if was else
+                     "the ledger is unchanged and now closed")
+            return d, Overdraft(
+                f"{op}({billed}): the provider billed {d} uc more than the ledger charged "
+                f"({charged} uc) and only {live} uc is live, so {over} uc cannot be "
+                f"absorbed; {state}: every later reservation is refused; settle what is "
+                f"in flight and continue with a new session or pool whose cap covers "
+                f"the true bill",
+                billed_total=billed, total_charged=charged, drift=d, live_sum=live,
+                overdraft=over)
+        if held is not None and d > held:
+            return d, InsufficientBudget(
+                f"{op}({billed}) refused: the drift of {d} uc exceeds the budget's {held} "
+                f"uc (the session holds {live} uc live); merge its sibling budgets into it "
+                f"first", op, d, held)
+        return d, None
 
     def ledger(self) -> Ledger:
         """A consistent snapshot of the six SEMANTICS.md fields.

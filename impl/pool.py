@@ -12,7 +12,16 @@ Ledger steps (SEMANTICS.md names):
 ``res.forfeit()``         ``forfeit(r)``; also a reservation left unresolved at the end
                           of its ``with`` block (also on an exception), or collected
                           unresolved (with a ``ResourceWarning``)
+``p.reconcile(billed)``   ``reconcile(d)`` with ``d = billed - total_charged`` when
+                          ``0 < d <= available``; stutter when ``d == 0``; refused
+                          (nothing changes) when ``billed < total_charged``; when
+                          ``d > available``: nothing changes, the pool is closed
+                          (:class:`impl.Overdraft`)
 ========================  ===========================================================
+
+A closed pool refuses every ``reserve*`` with :class:`impl.LedgerClosed` (a stutter,
+reported to no observer); commit, cancel, forfeit and stream chunks and close still
+work, since settling what is in flight can only lower the risk.
 
 Each operation applies its steps atomically under the pool's one lock (``commit`` and
 ``cancel`` apply two: between them the pool itself holds the refund, and a ``ledger()``
@@ -33,6 +42,7 @@ from impl.errors import (
     InsufficientBudget,
     amount_error,
     charge_error,
+    closed_error,
     consumed,
 )
 from impl.ledger import RELEASED, Book
@@ -146,6 +156,8 @@ class BudgetPool(Book):
         an amount error, or a refusal reported as ``spend_insufficient(r)``."""
         if r >= _LIMIT:
             return amount_error(op, "r", r)
+        if self._overdraft:
+            return closed_error(op, r, self._overdraft)
         live = self._live_sum
         self._spend_insufficient(r)
         return InsufficientBudget(
@@ -157,7 +169,8 @@ class BudgetPool(Book):
         with self._lock:
             if self._pending:
                 self._settle_later()
-            err = None if self._reserve(r, ticket, None, None) else self._refusal(op, r)
+            ok = not self._overdraft and self._reserve(r, ticket, None, None)
+            err = None if ok else self._refusal(op, r)
         if self._outbox:
             self._deliver()
         if err is not None:
@@ -177,7 +190,7 @@ class BudgetPool(Book):
         with self._lock:
             if self._pending:
                 self._settle_later()
-            ok = self._reserve(r, res, None, None)
+            ok = not self._overdraft and self._reserve(r, res, None, None)
             if not ok:
                 err = self._refusal("reserve", r)
         if self._outbox:
@@ -207,5 +220,39 @@ class BudgetPool(Book):
         self._reserve_ticket("reserve_stream", r, st)
         return st
 
+    def reconcile(self, billed_total: int) -> int:
+        """Bring the ledger to the provider's true bill; returns the drift applied.
+
+        ``billed_total`` is the provider's *cumulative* bill for this pool in uc (an
+        int, ``0 <= billed_total < 2**63``); the drift is ``d = billed_total -
+        total_charged``. Under the pool's lock:
+
+        - ``d < 0``: :class:`impl.BilledTotalBelowCharged`, nothing changes (providers
+          do not refund usage: the figure is wrong, e.g. one period's bill);
+        - ``d == 0``: returns 0, nothing changes (the same billed total twice is a
+          no-op);
+        - ``0 < d <= available``: ``reconcile(d)``, ``d`` moves from ``available`` to
+          ``total_charged``; returns ``d``;
+        - ``d > available``: the ledger is unchanged, :attr:`overdraft` records
+          ``d - available``, :attr:`closed` becomes true and :class:`impl.Overdraft`
+          is raised; from then on every ``reserve*`` raises :class:`impl.LedgerClosed`.
+          On a closed pool every reconciliation raises :class:`impl.Overdraft` again,
+          with the current amounts, and never changes the ledger.
+        """
+        if type(billed_total) is not int or billed_total < 0 or billed_total >= _LIMIT:
+            raise amount_error("reconcile", "billed_total", billed_total, minimum=0)
+        with self._lock:
+            if self._pending:
+                self._settle_later()
+            d, err = self._reconcile_check("reconcile", billed_total, None)
+            if err is None and d:
+                self._reconcile(d, None, None)
+        if self._outbox:
+            self._deliver()
+        if err is not None:
+            raise err
+        return d
+
     def __repr__(self) -> str:
-        return f"<BudgetPool cap={self._cap} uc, available {self._live_sum} uc>"
+        state = f", closed (overdraft {self._overdraft} uc)" if self._overdraft else ""
+        return f"<BudgetPool cap={self._cap} uc, available {self._live_sum} uc{state}>"

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from impl.budget import Budget, _unarmed
-from impl.errors import AffineViolation
+from impl.budget import _LIMIT, Budget, _blank, _unarmed
+from impl.errors import (
+    AffineViolation,
+    BudgetTypeError,
+    SessionMismatch,
+    amount_error,
+    consumed,
+)
 from impl.ledger import Book, _warn_dropped
 
 
@@ -42,5 +48,72 @@ class Session(Book):
         _warn_dropped(dropped)
         return b
 
+    def reconcile(self, billed_total: int, budget: Budget) -> Budget:
+        """Bring the ledger to the provider's true bill, paying the drift out of
+        ``budget``; returns the budget that holds the rest.
+
+        ``billed_total`` is the provider's *cumulative* bill for this session in uc (an
+        int, ``0 <= billed_total < 2**63``); the drift is ``d = billed_total -
+        total_charged``. ``budget`` is a live budget of this session
+        (:class:`impl.SessionMismatch` otherwise). Under the session's lock:
+
+        - ``d < 0``: :class:`impl.BilledTotalBelowCharged`, nothing changes (providers
+          do not refund usage: the figure is wrong, e.g. one period's bill);
+        - ``d == 0``: nothing changes in the ledger; ``budget`` is consumed and a
+          fresh budget of the same amount returned (the same billed total twice is a
+          no-op);
+        - ``0 < d <= budget.available``: ``reconcile(d)``; ``budget`` is consumed, the
+          returned budget holds ``available - d``;
+        - ``budget.available < d <= live_sum``: :class:`impl.InsufficientBudget`, a
+          stutter (merge sibling budgets into ``budget`` first);
+        - ``d > live_sum``: the ledger is unchanged, :attr:`overdraft` records ``d -
+          live_sum``, :attr:`closed` becomes true and :class:`impl.Overdraft` is
+          raised; from then on every ``spend`` and ``reserve*`` of every budget of this
+          session raises :class:`impl.LedgerClosed` (split, merge, consume, confirm,
+          forfeit and refunds still work). On a closed session every reconciliation
+          raises :class:`impl.Overdraft` again, with the current amounts.
+
+        Every refusal leaves ``budget`` usable and the ledger unchanged.
+        """
+        if type(budget) is not Budget:
+            raise BudgetTypeError(
+                f"reconcile: expected a Budget to pay the drift from, got "
+                f"{type(budget).__name__}")
+        try:
+            theirs = budget._session
+        except AttributeError:  # only a blank Budget() lacks it
+            raise _blank("reconcile") from None
+        if theirs is not self:
+            if not budget._live:
+                raise consumed("Budget", "reconcile (argument)")
+            raise SessionMismatch(
+                f"reconcile refused: the budget belongs to another session than this one "
+                f"(caps {theirs._cap} and {self._cap} uc); pay the drift from a budget "
+                f"of the session being reconciled")
+        nb = _unarmed(self)
+        try:
+            with self._lock:
+                if self._pending:
+                    self._settle_later()
+                if not budget._live:
+                    raise consumed("Budget", "reconcile (argument)")
+                if (type(billed_total) is not int or billed_total < 0
+                        or billed_total >= _LIMIT):
+                    raise amount_error("reconcile", "billed_total", billed_total, minimum=0)
+                held = budget._amount
+                d, err = self._reconcile_check("reconcile", billed_total, held)
+                if err is not None:
+                    raise err
+                nb._amount = held - d
+                if not d:
+                    budget._live, nb._live = False, True
+                elif not self._reconcile(d, budget, nb):
+                    raise consumed("Budget", "reconcile (argument)")
+        finally:
+            if self._outbox:
+                self._deliver()
+        return nb
+
     def __repr__(self) -> str:
-        return f"<Session cap={self._cap} uc, live {self._live_sum} uc>"
+        state = f", closed (overdraft {self._overdraft} uc)" if self._overdraft else ""
+        return f"<Session cap={self._cap} uc, live {self._live_sum} uc{state}>"

@@ -1,6 +1,6 @@
 """Executable specifications: the ledger of SEMANTICS.md and the format to write others.
 
-``spec.LEDGER`` is the single source of truth for the eight Budget transitions;
+``spec.LEDGER`` is the single source of truth for the nine Budget transitions;
 ``spec.format`` defines what a spec is; ``spec.concrete`` steps one on ints.
 """
 

@@ -28,9 +28,13 @@ library's ``refund.apply_to(empty)``.  Receipts are never empty (``reserve`` nee
 
 A ``BudgetPool`` is a ledger of its own whose available amount is one budget value
 that its operations (``on`` the pool) take and give back; a pool's commit, cancel and
-stream close are two claimed steps each (the refund is applied at once).  Not stated
-here: invalid arguments (they raise before anything changes) and affine misuse; the
-lockstep tests of the library cover those.
+stream close are two claimed steps each (the refund is applied at once).  A
+reconciliation's parameter is its drift ``d`` (the library takes the billed total
+``total_charged + d``).  Not stated here: invalid arguments (they raise before anything
+changes), affine misuse, a billed total below ``total_charged`` (refused, nothing
+changes) and an overdraft (``d > live_sum``: nothing changes, but the library then
+refuses every reservation, which this table's model does not track); the lockstep
+tests of the library cover those.
 """
 
 from __future__ import annotations
@@ -277,6 +281,22 @@ OPERATIONS: tuple[Operation, ...] = (
         pre=lambda s, h: (h == 0,),
         effect=lambda h: Effect(released=h),
         doc="consuming a budget of 0 uc: a stutter"),
+    _op("reconcile", "session.reconcile(total_charged + d, b)", _B, ("h",), ("d",),
+        pre=lambda s, h, d: (d > 0, d <= h),
+        effect=lambda h, d: Effect(live=(h - d,), charged=d),
+        claim="reconcile", args=lambda h, d: (d,),
+        doc="the provider billed d more than the ledger charged; b pays it, the "
+            "returned budget holds h - d"),
+    _op("reconcile_zero", "session.reconcile(total_charged, b)", _B, ("h",), ("d",),
+        pre=lambda s, h, d: (d == 0,),
+        effect=lambda h, d: Effect(live=(h,)),
+        doc="the same billed total again: a fresh handle of the same amount, a stutter"),
+    _op("reconcile_refused_by_handle", "session.reconcile(total_charged + d, b), "
+        "live_sum >= d > available", _B, ("h",), ("d",),
+        pre=lambda s, h, d: (d > h, d <= s.live_sum),
+        effect=lambda h, d: Effect(live=(h,)),
+        doc="InsufficientBudget: the drift fits the session, not this handle; merge "
+            "siblings first (a stutter)"),
     # -- a BudgetPool: its available amount is the one budget ``pool``, never consumed
     _op("pool_reserve", "pool.reserve(r)", _B, ("pool",), ("r",),
         pre=lambda s, p, r: (r > 0, r <= p),
@@ -334,6 +354,15 @@ OPERATIONS: tuple[Operation, ...] = (
         pre=lambda s, x, p: (x == 0,),
         effect=lambda x, p: Effect(live=(p + x,)),
         on=_POOL, doc="a stutter"),
+    _op("pool_reconcile", "pool.reconcile(total_charged + d)", _B, ("pool",), ("d",),
+        pre=lambda s, p, d: (d > 0, d <= p),
+        effect=lambda p, d: Effect(live=(p - d,), charged=d),
+        claim="reconcile", args=lambda p, d: (d,), on=_POOL,
+        doc="the drift d moves from the pool's available amount to total_charged"),
+    _op("pool_reconcile_zero", "pool.reconcile(total_charged)", _B, ("pool",), ("d",),
+        pre=lambda s, p, d: (d == 0,),
+        effect=lambda p, d: Effect(live=(p,)),
+        on=_POOL, doc="the same billed total again: a stutter"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The Budget ledger: six variables, eight transitions, three invariants (SEMANTICS.md).
+"""The Budget ledger: six variables, nine transitions, three invariants (SEMANTICS.md).
 
     VARIABLES live_sum, outstanding_receipts, outstanding_refunds,
               total_charged, total_unrecoverable, total_released
@@ -99,6 +99,18 @@ refund_to = Transition(
     doc="a refund of a is applied to a live budget",
 )
 
+reconcile = Transition(
+    "reconcile", ("d",),
+    guard=lambda s, d: (d > 0, d <= s.live_sum),
+    update=lambda s, d: {
+        "live_sum": s.live_sum - d,
+        "total_charged": s.total_charged + d,
+    },
+    doc="the provider's true bill exceeds what the ledger charged by d; the drift moves "
+        "from live money into total_charged (a drift above live_sum is no transition: "
+        "the library fails closed)",
+)
+
 type_ok = Invariant(
     "TypeOK",
     lambda s, b0: tuple(v >= 0 for v in s),
@@ -130,6 +142,7 @@ LEDGER = Spec(
         confirm_with_refund,
         forfeit,
         refund_to,
+        reconcile,
     ),
     invariants=(type_ok, conservation, cap_soundness),
     doc="The six-variable conservation ledger of one Budget session (SEMANTICS.md).",

@@ -23,6 +23,7 @@ real-signal soak covers the points where CPython does deliver them.
 
 from __future__ import annotations
 
+import contextlib
 import dis
 import gc
 import re
@@ -202,6 +203,20 @@ def _pool(held: dict[str, Any]) -> impl.BudgetPool:
     return p
 
 
+def _closed_session(held: dict[str, Any]) -> impl.Session:
+    s = _session(held)
+    with contextlib.suppress(impl.Overdraft):
+        s.reconcile(5000, held["b"])
+    return s
+
+
+def _closed_pool(held: dict[str, Any]) -> impl.BudgetPool:
+    p = _pool(held)
+    with contextlib.suppress(impl.Overdraft):
+        p.reconcile(5000)
+    return p
+
+
 def _keep(h: dict[str, Any], name: str, value: object) -> None:
     h[name] = value
 
@@ -239,6 +254,15 @@ SCENARIOS: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[dict[str, 
     "pool stream chunk": (_pool, lambda h: h["st"].confirm_chunk(20)),
     "pool stream close": (_pool, lambda h: h["st"].close()),
     "pool ledger after a finalizer queued": (_pool, lambda h: _drop_while_locked(h)),
+    "reconcile": (_session, lambda h: _keep(h, "out", h["_book"].reconcile(200, h["b"]))),
+    "reconcile no drift": (_session,
+                           lambda h: _keep(h, "out", h["_book"].reconcile(30, h["b"]))),
+    "reconcile refused by the handle": (_session, lambda h: h["_book"].reconcile(600, h["b"])),
+    "reconcile overdraft": (_session, lambda h: h["_book"].reconcile(5000, h["b"])),
+    "spend on a closed session": (_closed_session, lambda h: h["b"].spend(10)),
+    "pool reconcile": (_pool, lambda h: h["_book"].reconcile(300)),
+    "pool reconcile overdraft": (_pool, lambda h: h["_book"].reconcile(5000)),
+    "pool reserve when closed": (_closed_pool, lambda h: _keep(h, "out", h["_book"].reserve(5))),
 }
 
 
@@ -319,7 +343,8 @@ def _walk_one(setup: Callable[[dict[str, Any]], Any], act: Callable[[dict[str, A
 
 
 OBSERVED = ("spend refused", "confirm", "apply_to", "stream close", "pool commit",
-            "pool reserve refused", "pool ledger after a finalizer queued")
+            "pool reserve refused", "pool ledger after a finalizer queued", "reconcile",
+            "pool reconcile")
 """Walked with an observer too under the ``ci`` profile (every scenario under
 ``exhaustive``): delivery runs after the lock, and refusals deliver on the way out."""
 

@@ -201,4 +201,4 @@ def test_ledger_after_rejects_illegal_steps() -> None:
     assert led.after(impl.Step("spend_insufficient", {"r": 6})) == led
     assert set(impl.TRANSITIONS) == {
         "spend_success", "spend_insufficient", "spend_fail_post_check", "consume",
-        "reserve", "confirm_with_refund", "forfeit", "refund_to"}
+        "reserve", "confirm_with_refund", "forfeit", "refund_to", "reconcile"}

@@ -48,6 +48,7 @@ from lockstep_rules_budgets import BudgetRules
 from lockstep_rules_invalid import InvalidRules
 from lockstep_rules_misuse import MisuseRules
 from lockstep_rules_pool import PoolRules
+from lockstep_rules_reconcile import ReconcileRules
 from lockstep_rules_refusals import RefusalRules
 from lockstep_rules_settle import SettleRules
 from lockstep_values import (
@@ -73,15 +74,15 @@ import impl
 __all__ = ["COVERAGE", "MISUSE_LABELS", "REQUIRED", "TRANSITION_LABELS", "LockstepMachine"]
 
 
-class LockstepMachine(BudgetRules, SettleRules, PoolRules, RefusalRules, InvalidRules,
-                      MisuseRules, RuleBasedStateMachine):
+class LockstepMachine(BudgetRules, SettleRules, PoolRules, ReconcileRules, RefusalRules,
+                      InvalidRules, MisuseRules, RuleBasedStateMachine):
     """impl's Session and BudgetPool against ``spec.LEDGER``, step by step.
 
-    Its rules come from one mixin per family (budgets, settling, the pool, refusals,
-    invalid amounts, misuse); this class holds the bookkeeping they share, the
-    ``lockstep`` invariant and the start.  Live values sit in the bundles of
-    :mod:`lockstep_values`; consumed values move to ``self.dead``, where the misuse
-    rules find them.
+    Its rules come from one mixin per family (budgets, settling, the pool,
+    reconciliation, refusals, invalid amounts, misuse); this class holds the
+    bookkeeping they share, the ``lockstep`` invariant and the start.  Live values sit
+    in the bundles of :mod:`lockstep_values`; consumed values move to ``self.dead``,
+    where the misuse rules find them.
     """
 
 

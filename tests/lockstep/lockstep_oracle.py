@@ -67,6 +67,18 @@ INVALID_LABELS = frozenset({
     "invalid:cap",
 })
 
+RECONCILE_LABELS = frozenset({
+    "op:reconcile",                 # session.reconcile(billed, b): reconcile(d)
+    "op:pool_reconcile",            # pool.reconcile(billed): reconcile(d)
+    "reconcile:zero",               # the same billed total again: a stutter
+    "reconcile:refused_by_handle",  # the drift fits the session, not the handle
+    "reconcile:below_charged",      # billed_total < total_charged: refused
+    "reconcile:overdraft",          # drift > live_sum: nothing changes, closed
+    "reconcile:closed_again",       # a closed ledger: Overdraft again
+    "refusal:closed",               # spend/reserve* on a closed ledger: LedgerClosed
+    "misuse:use_after_reconcile",
+})
+
 OPERATION_LABELS = frozenset({
     "op:split", "op:merge", "op:spend", "op:spend_failed", "op:reserve",
     "op:reserve_with_reasoning", "op:reserve_stream", "op:confirm", "op:forfeit",
@@ -76,7 +88,8 @@ OPERATION_LABELS = frozenset({
     "op:drop_refund", "with:exception", "with:normal_exit", "with:resolved_inside",
 })
 
-REQUIRED = TRANSITION_LABELS | REFUSAL_LABELS | MISUSE_LABELS | INVALID_LABELS | OPERATION_LABELS
+REQUIRED = (TRANSITION_LABELS | REFUSAL_LABELS | MISUSE_LABELS | INVALID_LABELS
+            | OPERATION_LABELS | RECONCILE_LABELS)
 """Every label a long enough run must produce (the exhaustive profile asserts all)."""
 
 
@@ -96,6 +109,9 @@ Params = dict[str, int]
 class Lockstep:
     """impl's ledger of one Session or BudgetPool and the ``spec.LEDGER`` state it tracks.
 
+    ``closed``/``overdraft`` track what the library records outside the six
+    variables when a reconciliation cannot be absorbed (no spec transition).
+
     :meth:`apply` advances the spec state with ``spec.step`` (which raises
     ``spec.GuardFalse`` if the machine ever asks for a transition the spec forbids) and
     records the step impl must report; :meth:`check` compares steps, ledger and
@@ -109,6 +125,9 @@ class Lockstep:
         self.state: Any = LEDGER.initial_state(self.b0)
         self.expected: list[tuple[str, Params]] = []
         self.observed: list[tuple[str, Params]] = []
+        # outside the six variables: closed by an overdraft (the library fails closed)
+        self.closed = False
+        self.overdraft = 0
         self.unsubscribe = book.observe(self._record)
 
     def _record(self, step: impl.Step) -> None:
@@ -155,6 +174,9 @@ class Lockstep:
             f"{self.where} steps mismatch: impl reported {observed}, "
             f"the spec applied {expected}")
         led = self.book.ledger()
+        assert (self.book.closed, self.book.overdraft) == (self.closed, self.overdraft), (
+            f"{self.where}: impl closed={self.book.closed} overdraft={self.book.overdraft}, "
+            f"expected closed={self.closed} overdraft={self.overdraft}")
         for f in VARIABLES:
             assert getattr(led, f) == getattr(self.state, f), (
                 f"{self.where} ledger mismatch in {f}: impl {led}, spec {self.state}")

@@ -24,6 +24,7 @@ from lockstep_values import (
     budgets_with_money,
     has,
     refunds,
+    session_open,
     values,
 )
 
@@ -60,7 +61,7 @@ class BudgetRules:
         self.died(b, "merge")
         return self.born(Held(BUDGET, m, total))
 
-    @precondition(has(BUDGET, positive=True))
+    @precondition(session_open(has(BUDGET, positive=True)))
     @rule(target=values, b=consumes(budgets_with_money), failed=st.booleans(),
           data=st.data())
     def spend(self, b: Held, failed: bool, data: st.DataObject) -> Held:
@@ -80,7 +81,7 @@ class BudgetRules:
         self.died(b, "spend")
         return self.born(Held(BUDGET, rest, held - r))
 
-    @precondition(has(BUDGET, positive=True))
+    @precondition(session_open(has(BUDGET, positive=True)))
     @rule(target=values, b=consumes(budgets_with_money), data=st.data())
     def reserve(self, b: Held, data: st.DataObject) -> Any:
         """``reserve(r)``: ``reserve(r)``; the rest budget and an open receipt."""
@@ -95,7 +96,7 @@ class BudgetRules:
         self.died(b, "reserve")
         return self.born(Held(BUDGET, rest, held - r)), self.born(Held(RECEIPT, rc, r))
 
-    @precondition(has(BUDGET, positive=True))
+    @precondition(session_open(has(BUDGET, positive=True)))
     @rule(target=values, b=consumes(budgets_with_money), data=st.data())
     def reserve_with_reasoning(self, b: Held, data: st.DataObject) -> Any:
         """``reserve_with_reasoning(v, w)``: one ``reserve(v + w)``."""
@@ -109,7 +110,7 @@ class BudgetRules:
         return multiple(self.born(Held(BUDGET, rest, held - r)),
                         self.born(Held(RECEIPT, rc, r, visible=v, reasoning=r - v)))
 
-    @precondition(has(BUDGET, positive=True))
+    @precondition(session_open(has(BUDGET, positive=True)))
     @rule(target=values, b=consumes(budgets_with_money), data=st.data())
     def reserve_stream(self, b: Held, data: st.DataObject) -> Any:
         """``reserve_stream(r)``: ``reserve(r)``; the rest budget and an open stream."""

@@ -54,6 +54,7 @@ class MisuseRules:
             "reserve_stream": lambda: v.reserve_stream(1),
             "split": lambda: v.split(0),
             "consume": lambda: v.consume(),
+            "reconcile": lambda: self.session.reconcile(self.s.state.total_charged, v),
         }
         op = data.draw(st.sampled_from(sorted(calls)), label="call")
         with self.unchanged():

@@ -30,7 +30,7 @@ class PoolRules:
     def pool_amount(self, data: st.DataObject) -> int:
         return data.draw(st.integers(1, self.p.live_sum), label="r")
 
-    @precondition(lambda self: self.started and self.p.live_sum > 0)
+    @precondition(lambda self: self.started and self.p.live_sum > 0 and not self.p.closed)
     @rule(target=values, data=st.data())
     def pool_reserve(self, data: st.DataObject) -> Held:
         """``pool.reserve(r)``, ``0 < r <= available``: ``reserve(r)``."""
@@ -40,7 +40,7 @@ class PoolRules:
         note("op:pool_reserve")
         return self.born(Held(RESERVATION, res, r))
 
-    @precondition(lambda self: self.started and self.p.live_sum > 0)
+    @precondition(lambda self: self.started and self.p.live_sum > 0 and not self.p.closed)
     @rule(target=values, data=st.data())
     def pool_reserve_with_reasoning(self, data: st.DataObject) -> Held:
         """``pool.reserve_with_reasoning(v, w)``: ``reserve(v + w)``."""
@@ -51,7 +51,7 @@ class PoolRules:
         note("op:pool_reserve_with_reasoning")
         return self.born(Held(RESERVATION, res, r, visible=v, reasoning=r - v))
 
-    @precondition(lambda self: self.started and self.p.live_sum > 0)
+    @precondition(lambda self: self.started and self.p.live_sum > 0 and not self.p.closed)
     @rule(target=values, data=st.data())
     def pool_reserve_stream(self, data: st.DataObject) -> Held:
         """``pool.reserve_stream(r)``: ``reserve(r)``."""

@@ -61,7 +61,8 @@ class RefusalRules:
         assert (err.operation, err.requested, err.available) == (op, r, b.amount)
         note(label)
 
-    @precondition(lambda self: any(h.amount < self.s.live_sum for h in self.of(BUDGET)))
+    @precondition(lambda self: self.started and not self.s.closed
+                  and any(h.amount < self.s.live_sum for h in self.of(BUDGET)))
     @rule(op=st.sampled_from(REFUSABLE), data=st.data())
     def refused_by_handle(self, op: str, data: st.DataObject) -> None:
         """Ask a budget for more than it holds but no more than the session's live
@@ -72,7 +73,8 @@ class RefusalRules:
                       label="budget")
         self.refuse(b, op, data.draw(st.integers(b.amount + 1, live), label="r"))
 
-    @precondition(lambda self: has(BUDGET)(self) and self.s.live_sum + 1 < LIMIT)
+    @precondition(lambda self: has(BUDGET)(self) and self.s.live_sum + 1 < LIMIT
+                  and not self.s.closed)
     @rule(b=budgets, op=st.sampled_from(REFUSABLE), data=st.data())
     def refused_by_session(self, b: Held, op: str, data: st.DataObject) -> None:
         """Ask a budget for more than the whole session's live sum:
@@ -81,7 +83,8 @@ class RefusalRules:
         self.refuse(b, op, data.draw(st.integers(live + 1, min(live + 8, LIMIT - 1)),
                                      label="r"))
 
-    @precondition(lambda self: self.started and self.p.live_sum + 1 < LIMIT)
+    @precondition(lambda self: self.started and self.p.live_sum + 1 < LIMIT
+                  and not self.p.closed)
     @rule(op=st.sampled_from(["reserve", "reserve_with_reasoning", "reserve_stream"]),
           data=st.data())
     def pool_refused(self, op: str, data: st.DataObject) -> None:

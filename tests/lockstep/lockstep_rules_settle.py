@@ -36,6 +36,7 @@ from lockstep_values import (
     open_values,
     receipts,
     refunds,
+    session_open,
     session_streams,
     streams,
     values,
@@ -149,7 +150,7 @@ class SettleRules:
         self.died(b, "refund")
         return self.born(Held(BUDGET, nb, total))
 
-    @precondition(has(BUDGET, positive=True))
+    @precondition(session_open(has(BUDGET, positive=True)))
     @rule(target=values, b=consumes(budgets_with_money), data=st.data())
     def call(self, b: Held, data: st.DataObject) -> Held:
         """One LLM call the usual way: ``reserve(r)``, ``confirm(c)``, then the refund

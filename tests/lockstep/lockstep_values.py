@@ -81,6 +81,25 @@ def _positive(*kinds: str) -> Callable[[Held], bool]:
     return holds_money
 
 
+def session_open(pre: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """Precondition ``pre``, and the session not closed by an overdraft (its
+    spends and reservations are then refused: the reconcile rules check those)."""
+
+    def and_open(self: Any) -> bool:
+        return pre(self) and not self.s.closed
+
+    return and_open
+
+
+def pool_open(pre: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """Precondition ``pre``, and the pool not closed by an overdraft."""
+
+    def and_open(self: Any) -> bool:
+        return pre(self) and not self.p.closed
+
+    return and_open
+
+
 def has(*kinds: str, positive: bool = False) -> Callable[[Any], bool]:
     """Precondition: a live value of one of ``kinds`` exists (with money if
     ``positive``), so a filtered draw from ``values`` cannot come back empty."""

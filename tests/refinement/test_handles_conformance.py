@@ -123,7 +123,19 @@ IMPL_CALLS: dict[str, Call] = {
     "cancel": lambda m, o, p, rng: _settle(o, lambda r: r.cancel()),
     "pool_close_stream": lambda m, o, p, rng: _settle(o, lambda s: s.close()),
     "pool_close_empty_stream": lambda m, o, p, rng: _settle(o, lambda s: s.close()),
+    "reconcile": lambda m, o, p, rng: Produced(live=[m.book.reconcile(m.billed(p[0]), o[0])]),
+    "reconcile_zero": lambda m, o, p, rng: Produced(
+        live=[m.book.reconcile(m.billed(p[0]), o[0])]),
+    "reconcile_refused_by_handle": lambda m, o, p, rng: refused(
+        impl.InsufficientBudget, lambda: m.book.reconcile(m.billed(p[0]), o[0]), "live", o[0]),
+    "pool_reconcile": lambda m, o, p, rng: _pool_reconcile(o[0], m.billed(p[0]), p[0]),
+    "pool_reconcile_zero": lambda m, o, p, rng: _pool_reconcile(o[0], m.billed(p[0]), p[0]),
 }
+
+
+def _pool_reconcile(pool: Any, billed: int, d: int) -> Produced:
+    assert pool.reconcile(billed) == d
+    return Produced(live=[pool])
 
 
 def test_the_call_table_has_exactly_the_operations_of_the_spec_table() -> None:
@@ -179,6 +191,10 @@ class Mirror:
             self.values["live"].append(rest)
             self.empties.append(empty)
         return self.empties.pop()
+
+    def billed(self, d: int) -> int:
+        """The billed total whose drift is ``d``."""
+        return self.book.ledger().total_charged + d
 
     def can_spare(self) -> bool:
         return bool(self.empties or self.values["live"])

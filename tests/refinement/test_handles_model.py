@@ -24,7 +24,7 @@ def test_b0_6_every_edge_refines_the_ledger_with_exact_counts(
     res = run.exploration
     assert run.ok and not res.violations and not run.edges.failures
     # pinned: any change in the table or the state shape must show up here
-    assert (res.distinct_states, res.transitions) == (2_682, 76_056)
+    assert (res.distinct_states, res.transitions) == (2_682, 81_087)
     assert sum(run.edges.per_transition.values()) == res.transitions
     # every spec transition is claimed by some edge, and stutters occur
     assert set(run.edges.per_transition) == {t.name for t in LEDGER.transitions} | {"stutter"}

@@ -1,4 +1,4 @@
-"""Adding a ninth transition: which checks fail until the library claims it.
+"""Adding a tenth transition: which checks fail until the library claims it.
 
 A copy of the project gets one more ledger transition, ``give_up_refund`` (a refund
 given up for good: ``outstanding_refunds`` to ``total_unrecoverable``), written in
@@ -64,16 +64,16 @@ def _check(root: Path) -> tuple[int, dict[str, dict[str, object]]]:
 
 
 @pytest.fixture(scope="module")
-def ninth(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = _copy(tmp_path_factory.mktemp("ninth"))
+def tenth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = _copy(tmp_path_factory.mktemp("tenth"))
     ledger = root / "spec" / "ledger.py"
     _insert(ledger, "type_ok = Invariant(", TRANSITION + "\n")
     _insert(ledger, "    ),\n    invariants=(type_ok,", "        give_up_refund,\n")
     return root
 
 
-def test_a_transition_in_the_spec_alone_fails_the_refinement_naming_it(ninth: Path) -> None:
-    code, checks = _check(ninth)
+def test_a_transition_in_the_spec_alone_fails_the_refinement_naming_it(tenth: Path) -> None:
+    code, checks = _check(tenth)
     assert code == 1
     failed = {name for name, c in checks.items() if not c["ok"]}
     assert failed == {"refinement: handles refine ledger (Z3)"}
@@ -81,13 +81,13 @@ def test_a_transition_in_the_spec_alone_fails_the_refinement_naming_it(ninth: Pa
     assert proof["unclaimed"] == ["give_up_refund"]
     assert "give_up_refund is claimed by no library operation" in "\n".join(proof["details"])
     ledger = checks["proofs: ledger (unbounded B0)"]
-    assert ledger["ok"] and ledger["obligations"] == 3 + 9 * 3 + 9  # the new one is proved
+    assert ledger["ok"] and ledger["obligations"] == 3 + 10 * 3 + 10  # the new one is proved
     assert checks["explore: ledger at B0=3"]["dead_transitions"] == []
 
 
-def test_once_a_library_operation_claims_it_every_check_passes(ninth: Path) -> None:
-    _insert(ninth / "spec" / "handles.py", "\n    # -- a BudgetPool", ENTRY)
-    code, checks = _check(ninth)
+def test_once_a_library_operation_claims_it_every_check_passes(tenth: Path) -> None:
+    _insert(tenth / "spec" / "handles.py", "\n    # -- a BudgetPool", ENTRY)
+    code, checks = _check(tenth)
     assert code == 0, [n for n, c in checks.items() if not c["ok"]]
     bfs = checks["refinement: handles explored at B0=6"]
     assert bfs["per_transition"]["give_up_refund"] > 0
