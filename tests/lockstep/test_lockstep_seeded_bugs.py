@@ -32,11 +32,13 @@ MAX_STEPS = 8
 """The longest shrunk program accepted (rule calls, ``start`` included)."""
 
 SEEDED = settings(
-    max_examples=1000, stateful_step_count=10, derandomize=True, database=None,
+    max_examples=300, stateful_step_count=10, derandomize=True, database=None,
     deadline=None, report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
     phases=(Phase.generate, Phase.shrink),
 )
-"""Fixed and bounded whatever the profile: each search is deterministic and quick."""
+"""Fixed and bounded whatever the profile: each search is deterministic and quick.
+Every bug below is found within the first 162 examples (generation only; measured by
+counting machines built), so 300 leaves room for new rules to shift the search."""
 
 # ---------------------------------------------------------------------------------
 # The seeded bugs: each a copy of impl's method with one plausible mistake.
