@@ -114,3 +114,22 @@ def test_runs_as_a_module() -> None:
     help_ = subprocess.run([sys.executable, "-m", "benchmarks.table7", "--help"],
                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert help_.returncode == 0 and "--sessions" in help_.stdout and "--seed" in help_.stdout
+
+
+def test_readme_shows_this_scripts_table() -> None:
+    """README's Table VII figures are what the default run prints (a stale table fails)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Table VII"):]
+    section = section[:section.index("\n## ")]
+    shown = [line.split("|")[1:-1] for line in section.splitlines()
+             if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    doc, broken = table7.run()
+    assert broken == [] and len(shown) == len(doc["rows"])
+    for cells, r in zip(shown, doc["rows"], strict=True):
+        cells = [c.strip() for c in cells]
+        assert int(cells[0]) == r["k"]
+        assert cells[2] == f"{r['overshooting']}/{r['sessions']}"
+        assert cells[4] == f"{r['mean_over_pct']:.1f}%" and cells[6] == f"{r['max_over_pct']:.1f}%"
+        assert cells[8] == f"{r['bound_pct']:.1f}%"
+        p = r["paper"]
+        assert cells[3] == f"{p['overshooting']}/1000" and cells[5] == f"{p['mean_over_pct']:.1f}%"
