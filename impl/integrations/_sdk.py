@@ -472,3 +472,16 @@ def wrap_client(client: Any, cfg: Config, layout: Layout, where: str,
     node = BudgetedClient(inner, cfg, layout, False, retries, where, is_async)
     node._client = client
     return node
+
+
+def is_async_client(client: object, sync_cls: type, async_cls: type, op: str) -> bool:
+    """Whether ``client`` is the SDK's async client (``async_cls``) rather than its sync
+    one (``sync_cls``); :class:`impl.BudgetTypeError` naming both when it is neither."""
+    if isinstance(client, async_cls):
+        return True
+    if isinstance(client, sync_cls):
+        return False
+    raise BudgetTypeError(
+        f"impl.integrations.{op}: client must be an {sync_cls.__module__.split('.')[0]}."
+        f"{sync_cls.__name__} or {async_cls.__module__.split('.')[0]}.{async_cls.__name__}, "
+        f"got {type(client).__name__}")

@@ -33,6 +33,7 @@ from impl.integrations._sdk import (
     body_of,
     call_async,
     call_sync,
+    is_async_client,
     make_config,
     output_limit,
     plan_call,
@@ -160,15 +161,8 @@ def budgeted(client: Any, pool: Any, prices: Mapping[str, Rates] | None = None, 
     """
     import anthropic
 
-    if isinstance(client, anthropic.AsyncAnthropic):
-        is_async = True
-    elif isinstance(client, anthropic.Anthropic):
-        is_async = False
-    else:
-        from impl.errors import BudgetTypeError
-        raise BudgetTypeError(
-            f"impl.integrations.anthropic.budgeted: client must be an anthropic.Anthropic "
-            f"or anthropic.AsyncAnthropic, got {type(client).__name__}")
+    is_async = is_async_client(client, anthropic.Anthropic, anthropic.AsyncAnthropic,
+                               "anthropic.budgeted")
     cfg = make_config(pool, prices, estimator, on_failure, default_max_tokens,
                       reasoning_tokens, extra_input_tokens, "anthropic.budgeted")
     return wrap_client(client, cfg, LAYOUT, "client", is_async)

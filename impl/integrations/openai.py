@@ -30,6 +30,7 @@ from impl.integrations._sdk import (
     Plan,
     UnboundedInput,
     body_of,
+    is_async_client,
     make_config,
     output_limit,
     plan_call,
@@ -174,15 +175,7 @@ def budgeted(client: Any, pool: Any, prices: Mapping[str, Rates] | None = None, 
     """
     import openai
 
-    if isinstance(client, openai.AsyncOpenAI):
-        is_async = True
-    elif isinstance(client, openai.OpenAI):
-        is_async = False
-    else:
-        from impl.errors import BudgetTypeError
-        raise BudgetTypeError(
-            f"impl.integrations.openai.budgeted: client must be an openai.OpenAI or "
-            f"openai.AsyncOpenAI, got {type(client).__name__}")
+    is_async = is_async_client(client, openai.OpenAI, openai.AsyncOpenAI, "openai.budgeted")
     cfg = make_config(pool, prices, estimator, on_failure, default_max_tokens,
                       reasoning_tokens, extra_input_tokens, "openai.budgeted")
     return wrap_client(client, cfg, LAYOUT, "client", is_async)

@@ -256,8 +256,11 @@ def test_with_options_stays_budgeted(fake: FakeProvider) -> None:
 
 
 def test_not_a_client_or_not_a_pool_is_refused(fake: FakeProvider) -> None:
-    with pytest.raises(impl.BudgetTypeError, match=r"openai\.OpenAI"):
+    with pytest.raises(impl.BudgetTypeError, match=r"openai\.OpenAI or openai\.AsyncOpenAI"):
         budgeted_openai.budgeted(object(), impl.BudgetPool(1))
+    with pytest.raises(TypeError, match=r"anthropic\.Anthropic or anthropic\.AsyncAnthropic, "
+                                        r"got OpenAI"):
+        budgeted_anthropic.budgeted(openai_client(fake), impl.BudgetPool(1))
     with pytest.raises(impl.BudgetTypeError, match="pool must be"):
         budgeted_anthropic.budgeted(anthropic_client(fake), 100)
     with pytest.raises(impl.BudgetTypeError, match="prices"):
