@@ -225,6 +225,30 @@ def closed_error(op: str, r: int, overdraft: int) -> LedgerClosed:
         f"session or pool with a cap that covers the true bill", op, r, overdraft)
 
 
+def below_charged_error(op: str, billed: int, charged: int) -> BilledTotalBelowCharged:
+    """Build the refusal of ``op(billed)``: a billed total below the ``charged`` total."""
+    return BilledTotalBelowCharged(
+        f"{op}({billed}) refused: billed_total is below the {charged} uc the "
+        f"ledger already charged; providers do not refund usage, so pass the "
+        f"provider's cumulative bill for this ledger (not one period's bill)",
+        billed, charged)
+
+
+def overdraft_error(op: str, billed: int, charged: int, d: int, live: int, over: int, *,
+                    closed_before: bool) -> Overdraft:
+    """Build the :class:`Overdraft` of ``op(billed)``: a drift ``d`` above ``live``, or
+    any drift on a ledger ``closed_before``; ``over`` is the overdraft now recorded."""
+    state = ("the ledger was already closed and stays closed" if closed_before else
+             "the ledger is unchanged and now closed")
+    return Overdraft(
+        f"{op}({billed}): the provider billed {d} uc more than the ledger charged "
+        f"({charged} uc) and only {live} uc is live, so {over} uc cannot be "
+        f"absorbed; {state}: every later reservation is refused; settle what is "
+        f"in flight and continue with a new session or pool whose cap covers "
+        f"the true bill",
+        billed_total=billed, total_charged=charged, drift=d, live_sum=live, overdraft=over)
+
+
 def consumed(what: str, op: str) -> AffineViolation:
     """Build the error for using a consumed value."""
     return AffineViolation(

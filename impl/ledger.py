@@ -64,13 +64,13 @@ from impl._affine import Affine
 from impl._sched import LockLike, new_lock
 from impl.errors import (
     AMOUNT_LIMIT,
-    BilledTotalBelowCharged,
     BudgetTypeError,
     InsufficientBudget,
     NotMinted,
     ObserverWarning,
-    Overdraft,
     amount_error,
+    below_charged_error,
+    overdraft_error,
 )
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -445,26 +445,13 @@ class Book(Affine, Tally):
         charged, live = self._total_charged, self._live_sum
         d = billed - charged
         if d < 0:
-            return d, BilledTotalBelowCharged(
-                f"{op}({billed}) refused: billed_total is below the {charged} uc the "
-                f"ledger already charged; providers do not refund usage, so pass the "
-                f"provider's cumulative bill for this ledger (not one period's bill)",
-                billed, charged)
+            return d, below_charged_error(op, billed, charged)
         was = self._overdraft
         if was or d > live:
             if d - live > was:
                 self._overdraft = d - live
-            over = self._overdraft
-            state = ("the ledger was already closed and stays closed" if was else
-                     "the ledger is unchanged and now closed")
-            return d, Overdraft(
-                f"{op}({billed}): the provider billed {d} uc more than the ledger charged "
-                f"({charged} uc) and only {live} uc is live, so {over} uc cannot be "
-                f"absorbed; {state}: every later reservation is refused; settle what is "
-                f"in flight and continue with a new session or pool whose cap covers "
-                f"the true bill",
-                billed_total=billed, total_charged=charged, drift=d, live_sum=live,
-                overdraft=over)
+            return d, overdraft_error(op, billed, charged, d, live, self._overdraft,
+                                      closed_before=was > 0)
         if held is not None and d > held:
             return d, InsufficientBudget(
                 f"{op}({billed}) refused: the drift of {d} uc exceeds the budget's {held} "
