@@ -15,7 +15,16 @@ check-and-reserve cannot race across processes. Ledger steps (SEMANTICS.md names
 ``forfeit(id)``               ``forfeit(r)``; also a lease that lapsed, forfeited by
                               the next operation on the pool or by ``expire()``
 ``split`` / ``merge``         stutters (money moves between the pool and a share)
+``reconcile(billed)``         ``reconcile(d)``, ``d = billed - total_charged``, when
+                              ``0 < d <= live_sum``; a stutter when ``d == 0``;
+                              refused (nothing changes) when ``billed <
+                              total_charged``; when ``d > live_sum``: nothing
+                              changes, the pool is closed (:class:`impl.Overdraft`)
 ============================  =====================================================
+
+A pool closed by an overdraft (recorded in the store, so every handle in every
+process sees it) refuses every ``reserve`` with :class:`impl.LedgerClosed` (a stutter,
+reported to no observer); settlements, ``split`` and ``merge`` still work.
 
 Settlement is exactly-once by reservation id: the same settlement repeated (a client
 that lost the reply and retries) returns the same :class:`Settlement` and changes
@@ -41,6 +50,9 @@ from impl.errors import (
     ChargeExceedsReservation,
     InsufficientBudget,
     amount_error,
+    below_charged_error,
+    closed_error,
+    overdraft_error,
 )
 from impl.fleet.backend import STATES, Backend, Reply
 from impl.fleet.errors import (
@@ -204,6 +216,8 @@ class SharedPool:
         rid = uuid.uuid4().hex if id is None else check_name("reservation id", id)
         share = self._share
         reply = self._call("reserve", lambda b: b.reserve(self._name, share, rid, r, lease))
+        if reply.code == "closed":
+            raise closed_error("reserve", r, reply.vals[0])
         if reply.code == "refused":
             avail, live = reply.vals
             if r > live:
@@ -257,6 +271,43 @@ class SharedPool:
             return Settlement(id, _OUTCOMES[kind], amount, None if kind == "f" else charged)
         return self._settled(reply, id, op, actual, kind)
 
+    def reconcile(self, billed_total: int) -> int:
+        """Bring the pool's ledger to the provider's true bill; returns the drift applied.
+
+        ``billed_total`` is the provider's *cumulative* bill for the whole pool in uc
+        (an int, ``0 <= billed_total < 2**53``); ``d = billed_total - total_charged``.
+        One atomic step on the store, with the same outcomes as
+        :meth:`impl.BudgetPool.reconcile`:
+
+        - ``d < 0``: :class:`impl.BilledTotalBelowCharged`, nothing changes; except
+          that the billed total the pool last reconciled, repeated after charges
+          landed, returns 0 (a worker that retries, or two workers passing the same
+          bill, apply its drift once whatever committed in between);
+        - ``d == 0``: returns 0, nothing changes;
+        - ``0 < d <= live_sum``: ``reconcile(d)``; the pool's own live amount pays
+          first, then its shares in name order (each down to 0); returns ``d``;
+        - ``d > live_sum``: the ledger is unchanged; the store records the overdraft
+          ``d - live_sum`` (:attr:`overdraft`, :attr:`closed`, seen by every handle)
+          and :class:`impl.Overdraft` is raised; from then on every ``reserve``
+          raises :class:`impl.LedgerClosed`. On a closed pool every reconciliation
+          raises :class:`impl.Overdraft` again and changes nothing but a larger
+          overdraft.
+        """
+        if type(billed_total) is not int or not 0 <= billed_total < AMOUNT_LIMIT:
+            raise amount_error("reconcile", "billed_total", billed_total, minimum=0,
+                               maximum=AMOUNT_LIMIT - 1)
+        reply = self._call("reconcile", lambda b: b.reconcile(self._name, billed_total))
+        if reply.code == "below":
+            raise below_charged_error("reconcile", billed_total, reply.vals[0])
+        if reply.code == "overdraft":
+            charged, live, worst, was, d = reply.vals
+            raise overdraft_error("reconcile", billed_total, charged, d, live, worst,
+                                  closed_before=was > 0)
+        d = reply.vals[0]
+        if d:
+            self._emit(Step("reconcile", {"d": d}))
+        return d
+
     def _settled(self, reply: Reply, id: str, op: str, actual: int, kind: str = ""
                  ) -> Settlement:
         """The outcome of a settlement of a reservation that was no longer open."""
@@ -302,6 +353,18 @@ class SharedPool:
         """A consistent snapshot of the pool's six SEMANTICS.md fields (after lapsed leases)."""
         vals = self._call("ledger", lambda b: b.ledger(self._name)).vals
         return Ledger(*vals[1:7])
+
+    @property
+    def overdraft(self) -> int:
+        """What reconciliation could not absorb (int uc; 0 while the pool is open), as
+        recorded in the store: never decreases."""
+        return self._call("overdraft", lambda b: b.ledger(self._name)).vals[8]
+
+    @property
+    def closed(self) -> bool:
+        """True once a reconciliation (by any handle) raised :class:`impl.Overdraft`;
+        a closed pool never reopens."""
+        return self.overdraft > 0
 
     def audit(self) -> Audit:
         """The sums of the store's per-reservation and per-share records (see Audit)."""
@@ -398,6 +461,10 @@ class SharedPool:
     async def aforfeit(self, id: str) -> Settlement:
         """:meth:`forfeit` in a worker thread."""
         return await asyncio.to_thread(self.forfeit, id)
+
+    async def areconcile(self, billed_total: int) -> int:
+        """:meth:`reconcile` in a worker thread."""
+        return await asyncio.to_thread(self.reconcile, billed_total)
 
     async def aexpire(self) -> int:
         """:meth:`expire` in a worker thread."""

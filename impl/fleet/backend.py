@@ -8,12 +8,19 @@ functions, Lua scripts):
 ========  =================================================================
 create    the pool row with ``live_sum = cap``; ``exists`` if present
 reserve   ``reserve(r)`` from the pool or one of its shares; ``refused`` when it
-          does not fit; a repeated id returns ``repeat`` (nothing changes)
+          does not fit, ``closed`` when the pool has an overdraft; a repeated id
+          returns ``repeat`` (nothing changes)
 settle    ``kind`` is ``c`` (commit at ``actual``), ``x`` (cancel) or ``f``
           (forfeit); an open reservation is settled; the same settlement repeated
           is ``repeat``; another settlement ``settled``; a lapsed lease ``expired``
+reconcile ``reconcile(d)`` with ``d = billed - total_charged``: ``ok`` with ``d``
+          (``0``: nothing to do, also for the last billed total reconciled
+          repeated); ``below`` when ``billed < total_charged``; ``overdraft``
+          when ``d > live_sum`` or the pool is closed (records the overdraft,
+          nothing else changes). The pool's own live amount pays ``d`` first,
+          then its shares in name order
 expire    only the expiry pass
-ledger    ``cap``, the six fields, ``shared`` (what the shares hold)
+ledger    ``cap``, the six fields, ``shared`` (what the shares hold), ``overdraft``
 split     move ``amount`` of the pool's own live amount into share ``share``
 merge     move all of share ``share`` back to the pool and remove the share
 audit     the sum and count of open reservations, the sum of the shares
@@ -47,6 +54,7 @@ class Backend(Protocol):
     def create(self, pool: str, cap: int) -> Reply: ...
     def reserve(self, pool: str, share: str | None, id: str, r: int, lease: float) -> Reply: ...
     def settle(self, pool: str, id: str, kind: str, actual: int) -> Reply: ...
+    def reconcile(self, pool: str, billed: int) -> Reply: ...
     def expire(self, pool: str) -> Reply: ...
     def ledger(self, pool: str) -> Reply: ...
     def available(self, pool: str, share: str | None) -> Reply: ...

@@ -19,7 +19,7 @@ from psycopg import errors as pg_errors
 
 from impl.fleet.backend import Reply
 from impl.fleet.errors import StoreUnavailable
-from impl.fleet.schema import COLUMNS, tables
+from impl.fleet.schema import COLUMNS, missing_columns, tables
 from impl.fleet.url import StoreURL
 
 _OUT = "OUT code text, OUT vals bigint[], OUT expired bigint[]"
@@ -60,6 +60,7 @@ END $$""",
 CREATE OR REPLACE FUNCTION {{s}}.fleet_reserve(p text, sh text, rid text, r bigint,
   lease double precision, {_OUT}) LANGUAGE plpgsql AS $$
 DECLARE v_amount bigint; v_state text; v_avail bigint; v_live bigint; v_shared bigint;
+  v_over bigint;
 BEGIN{_LOCK}
   SELECT amount, state INTO v_amount, v_state FROM {{s}}.reservations
     WHERE pool = p AND id = rid;
@@ -71,7 +72,9 @@ BEGIN{_LOCK}
     END IF;
     RETURN;
   END IF;
-  SELECT live_sum, shared INTO v_live, v_shared FROM {{s}}.pools WHERE name = p;
+  SELECT live_sum, shared, overdraft INTO v_live, v_shared, v_over
+    FROM {{s}}.pools WHERE name = p;
+  IF v_over > 0 THEN code := 'closed'; vals := ARRAY[v_over]; RETURN; END IF;
   IF sh IS NULL THEN
     v_avail := v_live - v_shared;
   ELSE
@@ -127,9 +130,47 @@ BEGIN{_LOCK}
   code := 'ok'; vals := ARRAY[v_amount, v_charged];
 END $$""",
     f"""
+CREATE OR REPLACE FUNCTION {{s}}.fleet_reconcile(p text, billed bigint, {_OUT})
+  LANGUAGE plpgsql AS $$
+DECLARE v_charged bigint; v_over bigint; v_last bigint; v_live bigint; v_shared bigint;
+  v_d bigint; v_worst bigint; v_rest bigint; v_take bigint; v_sh record;
+BEGIN{_LOCK}
+  SELECT total_charged, overdraft, reconciled, live_sum, shared
+    INTO v_charged, v_over, v_last, v_live, v_shared FROM {{s}}.pools WHERE name = p;
+  v_d := billed - v_charged;
+  IF v_d < 0 THEN
+    IF v_last IS DISTINCT FROM billed THEN
+      code := 'below'; vals := ARRAY[v_charged]; RETURN;
+    END IF;
+    v_d := 0;  -- the bill reconciled last time, again (charges landed since)
+  END IF;
+  IF v_over > 0 OR v_d > v_live THEN
+    v_worst := greatest(v_over, v_d - v_live);
+    IF v_worst <> v_over THEN
+      UPDATE {{s}}.pools SET overdraft = v_worst WHERE name = p;
+    END IF;
+    code := 'overdraft'; vals := ARRAY[v_charged, v_live, v_worst, v_over, v_d]; RETURN;
+  END IF;
+  v_rest := v_d - (v_live - v_shared);  -- the pool's own live amount pays first
+  IF v_rest > 0 THEN
+    FOR v_sh IN SELECT name, live FROM {{s}}.shares WHERE pool = p AND live > 0
+        ORDER BY name COLLATE "C" LOOP
+      v_take := least(v_sh.live, v_rest);
+      UPDATE {{s}}.shares SET live = live - v_take WHERE pool = p AND name = v_sh.name;
+      v_rest := v_rest - v_take;
+      EXIT WHEN v_rest = 0;
+    END LOOP;
+  END IF;
+  UPDATE {{s}}.pools SET live_sum = live_sum - v_d, total_charged = total_charged + v_d,
+    shared = shared - greatest(0, v_d - (v_live - v_shared)), reconciled = billed
+    WHERE name = p;
+  code := 'ok'; vals := ARRAY[v_d];
+END $$""",
+    f"""
 CREATE OR REPLACE FUNCTION {{s}}.fleet_ledger(p text, {_OUT}) LANGUAGE plpgsql AS $$
 BEGIN{_READ}
-  SELECT ARRAY[cap, {', '.join(COLUMNS)}, shared] INTO vals FROM {{s}}.pools WHERE name = p;
+  SELECT ARRAY[cap, {', '.join(COLUMNS)}, shared, overdraft] INTO vals
+    FROM {{s}}.pools WHERE name = p;
   code := 'ok';
 END $$""",
     f"""
@@ -200,7 +241,15 @@ class PostgresBackend:
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
         with self._lock:
-            self._connect()
+            conn = self._connect()
+            try:
+                if self._older(conn):
+                    # pools an earlier version made: add what reconciliation needs (the
+                    # pools are kept), as create() would; once only, whatever the version
+                    with conn.transaction():
+                        self._install(conn, only_older=True)
+            except psycopg.OperationalError as e:
+                raise StoreUnavailable(f"PostgreSQL store: upgrading {self._s}: {e}") from e
 
     def _connect(self) -> psycopg.Connection[Any]:
         ms = int(self._store.timeout * 1000)
@@ -244,22 +293,37 @@ class PostgresBackend:
                             f"PostgreSQL store: connection lost during {fn}: {e}") from e
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _older(self, conn: psycopg.Connection[Any]) -> bool:
+        """Whether the schema holds pools made before reconciliation existed (its
+        ``pools`` table is there, ``fleet_reconcile`` is not)."""
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL AND to_regprocedure(%s) IS NULL",
+                           (f"{self._s}.pools", f"{self._s}.fleet_reconcile(text,bigint)")
+                           ).fetchone()
+        return bool(row and row[0])
+
+    def _install(self, conn: psycopg.Connection[Any], *, only_older: bool) -> None:
+        """Create or upgrade the schema's tables and functions unless they are this
+        module's already (inside a transaction); with ``only_older``, only a schema
+        made before reconciliation existed."""
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"budget_fleet:{self._s}",))
+        mark = f"budget_fleet {VERSION}"
+        got = conn.execute("SELECT obj_description(to_regnamespace(%s), 'pg_namespace')",
+                           (self._s,)).fetchone()
+        if (got is not None and got[0] == mark) or (only_older and not self._older(conn)):
+            return
+        for stmt in [*tables("postgresql", self._s),
+                     *missing_columns("postgresql", set(), self._s)]:
+            conn.execute(stmt)
+        for fn in FUNCTIONS:
+            conn.execute(fn.format(s=self._s))
+        conn.execute(f"COMMENT ON SCHEMA {self._s} IS '{mark}'")
+
     def create(self, pool: str, cap: int) -> Reply:
         with self._lock:
             conn = self._conn if self._conn is not None else self._connect()
             try:
                 with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                                 (f"budget_fleet:{self._s}",))
-                    mark = f"budget_fleet {VERSION}"
-                    got = conn.execute("SELECT obj_description(to_regnamespace(%s), "
-                                       "'pg_namespace')", (self._s,)).fetchone()
-                    if got is None or got[0] != mark:
-                        for stmt in tables("postgresql", self._s):
-                            conn.execute(stmt)
-                        for fn in FUNCTIONS:
-                            conn.execute(fn.format(s=self._s))
-                        conn.execute(f"COMMENT ON SCHEMA {self._s} IS '{mark}'")
+                    self._install(conn, only_older=False)
                     got = conn.execute(
                         f"INSERT INTO {self._s}.pools (name, cap, {', '.join(COLUMNS)}) "
                         "VALUES (%s, %s, %s, 0, 0, 0, 0, 0) ON CONFLICT (name) DO NOTHING "
@@ -275,6 +339,9 @@ class PostgresBackend:
 
     def settle(self, pool: str, id: str, kind: str, actual: int) -> Reply:
         return self._call("settle", pool, id, kind, actual)
+
+    def reconcile(self, pool: str, billed: int) -> Reply:
+        return self._call("reconcile", pool, billed)
 
     def expire(self, pool: str) -> Reply:
         return self._call("expire", pool)

@@ -1,7 +1,8 @@
 """The Redis backend: each operation is one Lua script, run atomically by the server.
 
 A pool is four keys sharing one hash tag (one cluster slot): ``ledger`` (a hash of
-``cap``, the six SEMANTICS.md fields and ``shared``), ``res`` (reservation records),
+``cap``, the six SEMANTICS.md fields, ``shared`` and, once reconciled, ``overdraft``
+and ``reconciled``), ``res`` (reservation records),
 ``leases`` (open reservations by deadline) and ``shares``. The script reads the
 server's ``TIME`` for leases and checks every guard before its first write (a Redis
 script is not rolled back on error). Redis scripts count in doubles, hence
@@ -63,6 +64,8 @@ if op == 'reserve' then
     if st == 'e' then return {'expired', {amt}, expired} end
     return {'settled', {idx(st), amt, -1}, expired}
   end
+  local over = tonumber(redis.call('HGET', L, 'overdraft') or '0')
+  if over > 0 then return {'closed', {over}, expired} end
   local avail = live - shared
   if sh ~= '' then
     local v = redis.call('HGET', S, sh)
@@ -115,10 +118,47 @@ elseif op == 'settle' then
   return {'ok', {amt, charged}, expired}
 elseif op == 'ledger' then
   local v = redis.call('HMGET', L, 'cap', 'live_sum', 'outstanding_receipts',
-    'outstanding_refunds', 'total_charged', 'total_unrecoverable', 'total_released', 'shared')
+    'outstanding_refunds', 'total_charged', 'total_unrecoverable', 'total_released', 'shared',
+    'overdraft')
   local out = {}
-  for i, x in ipairs(v) do out[i] = tonumber(x) end
+  for i = 1, #v do out[i] = tonumber(v[i]) or 0 end
   return {'ok', out, expired}
+elseif op == 'reconcile' then
+  local billed = tonumber(ARGV[2])
+  local charged = tonumber(redis.call('HGET', L, 'total_charged'))
+  local over = tonumber(redis.call('HGET', L, 'overdraft') or '0')
+  local last = redis.call('HGET', L, 'reconciled')
+  local drift = billed - charged
+  if drift < 0 then
+    if not last or tonumber(last) ~= billed then return {'below', {charged}, expired} end
+    drift = 0  -- the bill reconciled last time, again (charges landed since)
+  end
+  if over > 0 or drift > live then
+    local worst = math.max(over, drift - live)
+    if worst ~= over then redis.call('HSET', L, 'overdraft', d(worst)) end
+    return {'overdraft', {charged, live, worst, over, drift}, expired}
+  end
+  local rest = drift - (live - shared)  -- the pool's own live amount pays first
+  if rest > 0 then
+    local all, names = redis.call('HGETALL', S), {}
+    for i = 1, #all, 2 do names[#names + 1] = all[i] end
+    table.sort(names)
+    for _, sh in ipairs(names) do
+      local take = math.min(tonumber(redis.call('HGET', S, sh)), rest)
+      if take > 0 then
+        redis.call('HINCRBY', S, sh, d(-take))
+        redis.call('HINCRBY', L, 'shared', d(-take))
+        rest = rest - take
+      end
+      if rest == 0 then break end
+    end
+  end
+  if drift > 0 then
+    redis.call('HINCRBY', L, 'live_sum', d(-drift))
+    redis.call('HINCRBY', L, 'total_charged', d(drift))
+  end
+  redis.call('HSET', L, 'reconciled', d(billed))
+  return {'ok', {drift}, expired}
 elseif op == 'available' then
   local sh = ARGV[2]
   if sh == '' then return {'ok', {live - shared}, expired} end
@@ -184,6 +224,9 @@ class RedisBackend:
 
     def settle(self, pool: str, id: str, kind: str, actual: int) -> Reply:
         return self._run(pool, "settle", id, kind, actual)
+
+    def reconcile(self, pool: str, billed: int) -> Reply:
+        return self._run(pool, "reconcile", billed)
 
     def expire(self, pool: str) -> Reply:
         return self._run(pool, "expire")

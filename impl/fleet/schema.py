@@ -4,8 +4,10 @@ The ``pools`` row holds the six SEMANTICS.md fields under their paper names; its
 constraints are the ledger's invariants (TypeOK: every field >= 0; Conservation: the
 six sum to ``cap``; CapSoundness: ``total_charged <= cap``) and the shares' bound
 (``0 <= shared <= live_sum``), so no client, however buggy, can commit a state that
-breaks them. ``reservations`` keeps every reservation and how it was settled (the
-record that makes settlement idempotent by id).
+breaks them. Outside the six fields, ``overdraft`` is what reconciliation could not
+absorb (``> 0``: the pool is closed) and ``reconciled`` the last billed total a
+reconciliation accepted (``NULL``: none yet). ``reservations`` keeps every reservation
+and how it was settled (the record that makes settlement idempotent by id).
 """
 
 from __future__ import annotations
@@ -13,6 +15,24 @@ from __future__ import annotations
 COLUMNS = ("live_sum", "outstanding_receipts", "outstanding_refunds",
            "total_charged", "total_unrecoverable", "total_released")
 """The six SEMANTICS.md ledger fields, as column names, in SEMANTICS.md order."""
+
+
+RECONCILE_COLUMNS = {
+    "overdraft": "{i} NOT NULL DEFAULT 0 CHECK (overdraft >= 0)",
+    "reconciled": "{i} CHECK (reconciled IS NULL OR reconciled >= 0)",
+}
+"""The columns reconciliation added to ``pools``: :func:`tables` creates them, and
+:func:`missing_columns` tells an older store's ``pools`` what to add."""
+
+
+def missing_columns(dialect: str, have: set[str], ns: str = "") -> list[str]:
+    """The ``ALTER TABLE`` statements adding to a ``pools`` table that has the columns
+    ``have`` the ones it lacks (a store created before reconciliation existed). For
+    PostgreSQL every column is listed, as ``ADD COLUMN IF NOT EXISTS``."""
+    pg = dialect == "postgresql"
+    i, q, cond = ("bigint", f"{ns}.", "IF NOT EXISTS ") if pg else ("INTEGER", "", "")
+    return [f"ALTER TABLE {q}pools ADD COLUMN {cond}{col} {decl.format(i=i)}"
+            for col, decl in RECONCILE_COLUMNS.items() if pg or col not in have]
 
 
 def tables(dialect: str, ns: str = "") -> list[str]:
@@ -24,12 +44,13 @@ def tables(dialect: str, ns: str = "") -> list[str]:
     ref = f" REFERENCES {q}pools (name) ON DELETE CASCADE" if pg else ""
     strict = "" if pg else " STRICT"
     fields = "".join(f"  {c} {i} NOT NULL CHECK ({c} >= 0),\n" for c in COLUMNS)
+    extra = "".join(f"  {c} {d.format(i=i)},\n" for c, d in RECONCILE_COLUMNS.items())
     out = [f"CREATE SCHEMA IF NOT EXISTS {ns}"] if pg else []
     return [*out, f"""CREATE TABLE IF NOT EXISTS {q}pools (
   name {t} PRIMARY KEY,
   cap {i} NOT NULL CHECK (cap >= 0),
 {fields}  shared {i} NOT NULL DEFAULT 0 CHECK (shared >= 0 AND shared <= live_sum),
-  CHECK ({' + '.join(COLUMNS)} = cap),
+{extra}  CHECK ({' + '.join(COLUMNS)} = cap),
   CHECK (total_charged <= cap)
 ){strict}""", f"""CREATE TABLE IF NOT EXISTS {q}shares (
   pool {t} NOT NULL{ref},

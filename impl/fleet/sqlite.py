@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from impl.fleet.backend import Reply, settle_reply
 from impl.fleet.errors import PoolNotFound, StoreUnavailable
-from impl.fleet.schema import COLUMNS, tables
+from impl.fleet.schema import COLUMNS, missing_columns, tables
 
 _NOW = "(julianday('now') - 2440587.5) * 86400.0"
 
@@ -45,6 +45,13 @@ class SQLiteBackend:
             raise StoreUnavailable(f"cannot open the SQLite store {path}: {e}") from e
         self._lock = threading.Lock()
         self._timeout = timeout
+        try:
+            have = set() if create else _columns(self._conn)
+        except sqlite3.Error as e:
+            raise StoreUnavailable(f"cannot read the SQLite store {path}: {e}") from e
+        if have and missing_columns("sqlite", have):
+            # a store made before reconciliation existed: add its columns (create() too)
+            self._run(_upgrade)
 
     def close(self) -> None:
         self._conn.close()
@@ -110,6 +117,7 @@ class SQLiteBackend:
         def step(c: sqlite3.Connection) -> Reply:
             for stmt in tables("sqlite"):
                 c.execute(stmt)
+            _upgrade(c)
             if c.execute("SELECT 1 FROM pools WHERE name = ?", (pool,)).fetchone():
                 return Reply("exists")
             c.execute(f"INSERT INTO pools (name, cap, {', '.join(COLUMNS)}) "
@@ -124,6 +132,9 @@ class SQLiteBackend:
                             (pool, id)).fetchone()
             if row is not None:
                 return _reserve_again(row[0], row[1], r)
+            over = c.execute("SELECT overdraft FROM pools WHERE name = ?", (pool,)).fetchone()[0]
+            if over:
+                return Reply("closed", (over,))
             if share is None:
                 avail = live - shared
             else:
@@ -177,12 +188,45 @@ class SQLiteBackend:
 
         return self._pooled(pool, step)
 
+    def reconcile(self, pool: str, billed: int) -> Reply:
+        def step(c: sqlite3.Connection, now: float, live: int, shared: int) -> Reply:
+            charged, over, last = c.execute(
+                "SELECT total_charged, overdraft, reconciled FROM pools WHERE name = ?",
+                (pool,)).fetchone()
+            d = billed - charged
+            if d < 0:
+                if billed != last:
+                    return Reply("below", (charged,))
+                d = 0  # the bill reconciled last time, again (charges landed since)
+            if over or d > live:
+                worst = max(over, d - live)
+                if worst != over:
+                    c.execute("UPDATE pools SET overdraft = ? WHERE name = ?", (worst, pool))
+                return Reply("overdraft", (charged, live, worst, over, d))
+            rest = d - (live - shared)  # the pool's own live amount pays first
+            if rest > 0:
+                for share, held in c.execute(
+                        "SELECT name, live FROM shares WHERE pool = ? AND live > 0 "
+                        "ORDER BY name", (pool,)).fetchall():
+                    take = min(held, rest)
+                    c.execute("UPDATE shares SET live = live - ? WHERE pool = ? AND name = ?",
+                              (take, pool, share))
+                    rest -= take
+                    if not rest:
+                        break
+            c.execute("UPDATE pools SET live_sum = live_sum - ?, total_charged = total_charged "
+                      "+ ?, shared = shared - ?, reconciled = ? WHERE name = ?",
+                      (d, d, max(0, d - (live - shared)), billed, pool))
+            return Reply("ok", (d,))
+
+        return self._pooled(pool, step)
+
     def expire(self, pool: str) -> Reply:
         return self._pooled(pool, lambda c, now, live, shared: Reply("ok"))
 
     def ledger(self, pool: str) -> Reply:
         def step(c: sqlite3.Connection, now: float, live: int, shared: int) -> Reply:
-            row = c.execute(f"SELECT cap, {', '.join(COLUMNS)}, shared FROM pools "
+            row = c.execute(f"SELECT cap, {', '.join(COLUMNS)}, shared, overdraft FROM pools "
                             "WHERE name = ?", (pool,)).fetchone()
             return Reply("ok", tuple(row))
 
@@ -247,6 +291,19 @@ def _expire(c: sqlite3.Connection, pool: str, now: float) -> tuple[int, ...]:
               "total_unrecoverable = total_unrecoverable + ? WHERE name = ?",
               (total, total, pool))
     return amounts
+
+
+def _columns(c: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in c.execute("PRAGMA table_info(pools)")}
+
+
+def _upgrade(c: sqlite3.Connection) -> Reply:
+    """Add the reconciliation columns to a store created before they existed."""
+    have = _columns(c)
+    if have:
+        for stmt in missing_columns("sqlite", have):
+            c.execute(stmt)
+    return Reply("ok")
 
 
 def _reserve_again(amount: int, state: str, r: int) -> Reply:

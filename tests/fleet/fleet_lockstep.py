@@ -15,7 +15,11 @@ steps. After every rule:
 
 Settlement by id is checked for exactly-once behaviour: repeats return the same
 outcome and change nothing; conflicting or late settlements raise the typed error
-and change nothing.
+and change nothing. Reconciliation (``reconcile(d)``) is checked the same way: a bill
+that fits moves its drift (out of the pool's own live amount, then the shares in name
+order), the last bill repeated changes nothing, a bill below the charges is refused,
+and a drift above ``live_sum`` (drawn only late in a run) closes the pool: from then
+on reservations are refused with ``LedgerClosed`` and no step.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ REQUIRED = frozenset({
     "reserve", "refused:spend_insufficient", "refused:stutter", "commit", "commit_full",
     "cancel", "forfeit", "retry", "conflict", "lapse", "late_settlement", "late_forfeit",
     "expire", "split", "merge", "share_reserve", "over_charge", "retry_reserve", "invalid",
+    "reconcile", "reconcile_repeat", "reconcile_below", "overdraft", "refused:closed",
 })
 
 
@@ -69,6 +74,8 @@ class FleetLockstep(RuleBasedStateMachine):
         self.shares: dict[str, int] = {}
         self.share_handles: dict[str, impl.SharedPool] = {}
         self.count = 0  # ids in creation order keep Hypothesis's draws replayable
+        self.overdraft = 0  # what the store must have recorded (> 0: closed)
+        self.reconciled: int | None = None  # the last billed total reconciled
 
     def _new_id(self) -> str:
         self.count += 1
@@ -116,6 +123,14 @@ class FleetLockstep(RuleBasedStateMachine):
 
     def _reserve(self, pool: impl.SharedPool, name: str | None, r: int) -> None:
         self._touch()
+        if self.overdraft:
+            try:
+                pool.reserve(r, lease=600)
+                raise AssertionError(f"reserve({r}) accepted by a closed pool")
+            except impl.LedgerClosed as e:
+                assert (e.requested, e.available, e.overdraft) == (r, 0, self.overdraft)
+            COVERAGE["refused:closed"] += 1
+            return
         avail = self.shares[name] if name else self._root_available()
         if r > avail:
             try:
@@ -136,7 +151,7 @@ class FleetLockstep(RuleBasedStateMachine):
         self._apply("reserve", r=r)
         self.open[res.id] = (r, name)
 
-    @precondition(lambda self: self._root_available() > 0)
+    @precondition(lambda self: self._root_available() > 0 and not self.overdraft)
     @rule(data=st.data())
     def reserve_and_let_lapse(self, data: st.DataObject) -> None:
         self._touch()
@@ -279,6 +294,67 @@ class FleetLockstep(RuleBasedStateMachine):
         assert self._handle(data).expire() == n
         COVERAGE["expire"] += 1
 
+    # -- reconciling against the provider's bill ---------------------------------------
+
+    @rule(data=st.data())
+    def reconcile(self, data: st.DataObject) -> None:
+        self._touch()
+        live = int(self.state.live_sum)
+        # small drifts: draining the pool would starve the other rules
+        d = data.draw(st.integers(0, min(live, 40)), label="drift")
+        self._reconcile(data, int(self.state.total_charged) + d)
+
+    @precondition(lambda self: self.state.total_charged > 0)
+    @rule(data=st.data())
+    def reconcile_below(self, data: st.DataObject) -> None:
+        self._touch()
+        last = self.reconciled
+        charged = int(self.state.total_charged)
+        billed = data.draw(st.integers(0, charged - 1) | st.sampled_from(
+            [last] if last is not None and last < charged else [0]), label="billed")
+        self._reconcile(data, billed)
+
+    @precondition(lambda self: self.count >= 4)  # late in a run: it closes the pool
+    @rule(data=st.data(), extra=st.integers(1, 50))
+    def overdraft_rule(self, data: st.DataObject, extra: int) -> None:
+        self._touch()
+        self._reconcile(data, int(self.state.total_charged + self.state.live_sum) + extra)
+
+    def _reconcile(self, data: st.DataObject, billed: int) -> None:
+        """Reconcile ``billed`` through a handle; expect BudgetPool's outcome."""
+        pool = self._handle(data)
+        charged, live = int(self.state.total_charged), int(self.state.live_sum)
+        d = billed - charged
+        if d < 0 and billed != self.reconciled:
+            try:
+                pool.reconcile(billed)
+                raise AssertionError(f"reconcile({billed}) below {charged} accepted")
+            except impl.BilledTotalBelowCharged as e:
+                assert (e.billed_total, e.total_charged) == (billed, charged)
+            COVERAGE["reconcile_below"] += 1
+            return
+        d = max(d, 0)
+        if self.overdraft or d > live:
+            try:
+                pool.reconcile(billed)
+                raise AssertionError(f"reconcile({billed}) absorbed a drift of {d} uc")
+            except impl.Overdraft as e:
+                self.overdraft = max(self.overdraft, d - live)
+                assert (e.drift, e.live_sum, e.overdraft) == (d, live, self.overdraft)
+            COVERAGE["overdraft"] += 1
+            return
+        assert pool.reconcile(billed) == d
+        self.reconciled = billed
+        COVERAGE["reconcile" if d else "reconcile_repeat"] += 1
+        if not d:
+            return
+        rest = d - self._root_available()
+        for name in sorted(self.shares):
+            take = min(self.shares[name], max(rest, 0))
+            self.shares[name] -= take
+            rest -= take
+        self._apply("reconcile", d=d)
+
     # -- shares and bad input --------------------------------------------------------
 
     @rule(name=st.sampled_from(["a", "b"]), amount=st.integers(1, 100) | st.integers(1, 600))
@@ -339,3 +415,4 @@ class FleetLockstep(RuleBasedStateMachine):
         assert audit.open_amount == led.outstanding_receipts == sum(
             r for r, _ in self.open.values())
         assert audit.shares == sum(self.shares.values())
+        assert self.pool.overdraft == self.overdraft

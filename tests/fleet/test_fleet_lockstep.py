@@ -60,7 +60,18 @@ class _FreshIds(impl.fleet.sqlite.SQLiteBackend):
                                r, lease)
 
 
-@pytest.mark.parametrize("bug", [_NoExpiry, _FreshIds])
+class _OverdraftForgotten(impl.fleet.sqlite.SQLiteBackend):
+    """Seeded bug: an overdraft is reported but not recorded (the pool stays open)."""
+
+    def reconcile(self, pool: str, billed: int) -> Reply:
+        reply = super().reconcile(pool, billed)
+        if reply.code == "overdraft":
+            self._run(lambda c: Reply("ok", (c.execute(
+                "UPDATE pools SET overdraft = 0 WHERE name = ?", (pool,)).rowcount,)))
+        return reply
+
+
+@pytest.mark.parametrize("bug", [_NoExpiry, _FreshIds, _OverdraftForgotten])
 def test_seeded_store_bugs_are_caught(bug: type, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     if bug is _NoExpiry:
