@@ -252,6 +252,8 @@ class Budget(Affine):
                     f"split({a}) refused: budget holds {held} uc; split at most {held}",
                     "split", a, held)
             x._amount, y._amount = a, held - a
+            if not self._live:  # used by code that interrupted the checks' calls
+                raise consumed("Budget", "split")
             self._live, x._live, y._live = False, True, True
         return x, y
 

@@ -11,7 +11,9 @@ reconciliation finds more drift than ``live_sum`` can absorb, and is then closed
 Atomicity (the argument for interrupt safety, see also :mod:`impl._sched`). Money
 outside ``live_sum`` is always *claimed* by a handle: a ticket's ``_claim`` is its
 share of ``outstanding_receipts``, a refund holder's ``_owed`` (a Refund, or a pool
-between the two steps of a commit) its share of ``outstanding_refunds``. Each
+between the two steps of a commit) its share of ``outstanding_refunds``; what refunds
+collected unapplied held stays in ``outstanding_refunds``, claimed by the book's
+``_abandoned``. Each
 transition method checks its guard, then applies its update in **one statement**
 whose targets (all on one line) are the ledger fields *and* the claims it moves. That
 statement contains no call, so CPython cannot deliver an asynchronous exception
@@ -27,7 +29,9 @@ consumed budget's ``_live`` is cleared before the update and the new budget's se
 after it, so an exception in between can lose a budget's money (it stays in
 ``live_sum``, never spendable: cap-safe) but never lets two budgets hold it. The guard
 re-reads the claims and liveness it consumes, so a handle used again by code that
-interrupted the operation (a signal handler, a finalizer) is refused, not spent twice.
+interrupted the operation (a signal handler, a finalizer) is refused, not spent twice;
+such code runs only where an asynchronous exception could be raised, so the stutters
+(``split``, ``merge``, ``take``) check liveness after their last call.
 
 Finalizers run no Python code. A ticket, stream or refund keeps in ``_on_drop`` a
 bound method, ``types.MethodType(queue.append, value)``, that appends it to its
@@ -40,9 +44,16 @@ unresolved value is finalized by the cyclic collector; resolving a value replace
 ``_on_drop`` with :data:`RELEASED`, which breaks the cycle. The queue is applied under
 the lock (forfeits and their warnings) by the next :meth:`Book.ledger`,
 :meth:`Book.observe`, ``take()`` or reservation of the book; until then the values
-sit in the queue, so nothing is lost whatever interrupts that. The whole argument is
-tested by the every-line and real-signal harnesses in
-``tests/impl/test_impl_interrupts.py``.
+sit in the queue, so nothing is lost whatever interrupts that. The queue is applied
+from the front, and a value leaves it only after it is resolved and only if it is still
+first: finalizers keep appending meanwhile, and an operation that interrupted the loop
+on the same thread may have applied the queue itself. Removing any other value would
+strand its claim for good, since CPython runs a finalizer only once per object (PEP
+442). Resolving a value again is a no-op. The whole argument is tested by the every-line
+harnesses in ``tests/impl/test_impl_interrupts.py`` (an exception or a collection at
+each line, a re-entrant operation at each point a signal handler could run) and the
+real-signal soak in
+``tests/impl/test_impl_signal_soak.py``.
 
 Steps are queued (a plain tuple appended right after the update, with no call in
 between) and delivered to observers outside the lock; see :meth:`Book.observe`.
@@ -371,6 +382,7 @@ class Book(Affine, Tally):
     """
 
     __slots__ = (
+        "_abandoned",
         "_cap",
         "_delivering",
         "_dropped",
@@ -399,6 +411,9 @@ class Book(Affine, Tally):
         self._owed = 0
         # Drift that a reconciliation could not absorb; > 0 closes the ledger.
         self._overdraft = 0
+        # What refunds collected unapplied held: they stay in outstanding_refunds for
+        # good, claimed here (see the module docstring).
+        self._abandoned = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -552,22 +567,35 @@ class Book(Affine, Tally):
         (caller holds the lock, this thread); returns what to warn about."""
         pending = self._pending
         dropped = []
-        while pending:
-            what = _resolve_dropped(self, pending[-1])
+        while True:
+            # The check and the read in one statement: an operation that interrupted
+            # this loop (at its backward jump) may have emptied the queue.
+            value = pending[0] if pending else None
+            if value is None:
+                break
+            what = _resolve_dropped(self, value)
             if what is not None:
                 dropped.append(what)
-            pending.pop()
+            # Remove the value just resolved, and only it. Finalizers append at the end
+            # meanwhile (the collector runs on any allocation, in any thread), and
+            # code that interrupted this loop on this thread (a signal handler's
+            # operation, a finalizer) may have settled the queue itself: so the value
+            # is dropped from the front only if it is still there, in one statement
+            # with no call (resolving it again would be a no-op; removing another,
+            # whose finalizer has run once and for all, would strand its claim).
+            del pending[:1 if pending and pending[0] is value else 0]
         if self._owed:
             self._refund_to(self._owed, self, None, None)
         return dropped
 
 
-def _resolve_dropped(book: Tally, value: Any) -> tuple[str, int] | None:
+def _resolve_dropped(book: Book, value: Any) -> tuple[str, int] | None:
     """Forfeit what a collected ticket or stream still claims, or report a collected
     refund that still holds money (caller holds the lock)."""
     value._on_drop = RELEASED
     if type(value).__name__ == "Refund":
-        owed = value._owed
+        # The book takes over the claim (in one statement: resolving twice reports once).
+        owed, value._owed, book._abandoned = value._owed, 0, book._abandoned + value._owed
         return ("Refund", owed) if owed else None
     claim = getattr(value, "_claim", 0)
     if claim and book._forfeit(claim, value):

@@ -80,7 +80,8 @@ class Reservation(Ticket):
                     "commit", "actual", actual, r,
                     remedy=f"the reservation stays open: commit({r}) to charge it in "
                            f"full, or forfeit() it")
-            pool._confirm_with_refund(r, actual, self, pool)
+            if not pool._confirm_with_refund(r, actual, self, pool):
+                raise consumed(type(self).__name__, "commit")
             if r - actual:
                 pool._refund_to(r - actual, pool, None, None)
         self._on_drop = RELEASED
@@ -94,7 +95,8 @@ class Reservation(Ticket):
             r = self._claim
             if not r:
                 raise consumed(type(self).__name__, "cancel")
-            pool._confirm_with_refund(r, 0, self, pool)
+            if not pool._confirm_with_refund(r, 0, self, pool):
+                raise consumed(type(self).__name__, "cancel")
             pool._refund_to(r, pool, None, None)
         self._on_drop = RELEASED
         if pool._outbox:

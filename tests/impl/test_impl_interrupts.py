@@ -1,16 +1,22 @@
 """Interrupt safety: an exception delivered anywhere inside impl never leaves a lock
 held nor money that no live or collectable object can resolve.
 
-The harness (a real-signal soak is not part of the suite yet):
+Three walks over the ledger-changing operations, each repeating one operation for
+every point *k* it reaches and checking, after each run, the lock, conservation, cap
+safety and, after ``gc.collect()``, that nothing is stranded:
 
-- every line: a ``sys.settrace`` hook raises an exception at the *k*-th line event
+- an exception at every line: a ``sys.settrace`` hook raises at the *k*-th line event
   inside impl (every function of budget, receipts, pool, session and ledger, the
-  finalizers excepted, see :mod:`impl.ledger`), for every *k* the operation reaches;
-  each run then checks the lock, conservation, cap safety and, after
-  ``gc.collect()``, that nothing is stranded;
-- real signals: ``SIGALRM`` every 100 us (``setitimer``) raising in the main thread
-  while worker threads use the same pools and sessions; bounded in time (a few seconds
-  under the ``ci`` profile, longer under ``exhaustive``).
+  finalizers excepted, see :mod:`impl.ledger`);
+- a collection at every line: the cyclic collector fires there (it may, at any
+  allocation) and finalizes a dropped ticket of the same book, whose finalizer queues
+  it while the operation runs;
+- a re-entry at every delivery point: where CPython may run a signal handler (after
+  a call, at function entry, at a backward jump), code on the same thread reads the
+  ledger, runs operations of its own on the same book and uses the interrupted
+  operation's own handles again.
+
+The real-signal soak is ``test_impl_signal_soak.py``.
 
 The every-line walk skips one kind of line event: the re-trace of a ``with`` line when
 its block is left (normally or by an exception), which CPython reports *before* calling
@@ -112,21 +118,64 @@ def _with_exit(code: types.CodeType, offset: int) -> bool:
     return _EXIT_SEQUENCE[key]
 
 
-def run_injected(action: Callable[[], object], k: int | None) -> tuple[int, bool]:
-    """Run ``action`` raising :class:`Injected` at the ``k``-th line event inside impl
-    (``None``: never); returns (line events seen, whether the exception was raised)."""
+Hook = Callable[[types.FrameType], None]
+
+
+def _raise(frame: types.FrameType) -> None:
+    raise Injected(f"{frame.f_code.co_name}:{frame.f_lineno}")
+
+
+_OPNAMES: dict[types.CodeType, dict[int, str]] = {}
+
+
+def _opname(code: types.CodeType, offset: int) -> str:
+    if code not in _OPNAMES:
+        _OPNAMES[code] = {i.offset: i.opname for i in dis.get_instructions(code)}
+    return _OPNAMES[code].get(offset, "")
+
+
+def _delivery_point(last: dict[types.FrameType, int], frame: types.FrameType) -> bool:
+    """Whether CPython 3.11 may run a signal handler (or raise an asynchronous
+    exception) right before the instruction ``frame`` is at: after the function's
+    ``RESUME`` (its first instruction traced), after a call returned (``CALL``,
+    ``CALL_FUNCTION_EX``, or a ``PRECALL`` whose specialized form made the call
+    itself), after a backward jump. ``last`` tracks the previous instruction per
+    frame."""
+    here, prev = frame.f_lasti, last.get(frame)
+    last[frame] = here
+    if prev is None or here < prev:
+        return True
+    op = _opname(frame.f_code, prev)
+    return op in ("CALL", "CALL_FUNCTION_EX") or (
+        op == "PRECALL" and _opname(frame.f_code, here) != "CALL")
+
+
+def run_injected(action: Callable[[], object], k: int | None, hook: Hook = _raise,
+                 at: str = "lines") -> tuple[int, bool]:
+    """Run ``action`` calling ``hook`` (by default: raise :class:`Injected`) at the
+    ``k``-th point inside impl (``None``: never); returns (points seen, whether the hook
+    ran). The points are line events (``at="lines"``) or the points where CPython can
+    deliver a signal (``at="delivery"``, see :func:`_delivery_point`)."""
     seen = 0
+    fired = False
+    last: dict[types.FrameType, int] = {}
 
     def local(frame: types.FrameType, event: str, arg: object) -> Any:
-        nonlocal seen
-        if event == "line" and not _with_exit(frame.f_code, frame.f_lasti):
+        nonlocal seen, fired
+        if (event == "line" and not _with_exit(frame.f_code, frame.f_lasti)) if at == "lines" \
+                else (event == "opcode" and _delivery_point(last, frame)):
             seen += 1
             if seen - 1 == k:
-                raise Injected(f"{frame.f_code.co_name}:{frame.f_lineno}")
+                fired = True
+                hook(frame)  # untraced: CPython suspends tracing inside a trace function
         return local
 
     def tracer(frame: types.FrameType, event: str, arg: object) -> Any:
-        return local if frame.f_code in CODES else None
+        if frame.f_code not in CODES:
+            return None
+        if at != "lines":
+            frame.f_trace_opcodes, frame.f_trace_lines = True, False
+        return local
 
     enabled = gc.isenabled()
     gc.disable()
@@ -139,7 +188,7 @@ def run_injected(action: Callable[[], object], k: int | None) -> tuple[int, bool
         sys.settrace(None)
         if enabled:
             gc.enable()
-    return seen, False
+    return seen, fired
 
 
 @dataclass
@@ -163,10 +212,10 @@ def check_reachable(w: World) -> None:
     lock.release()
     led = book.ledger()
     assert led.total == book.cap and min(led._values()) >= 0, led
-    live_budgets = sum(v._amount for v in w.held.values()
-                       if type(v) is impl.Budget and v._live)
+    held = [x for v in w.held.values() for x in (v if type(v) is tuple else (v,))]
+    live_budgets = sum(v._amount for v in held if type(v) is impl.Budget and v._live)
     assert live_budgets <= led.live_sum, (w.held, led)
-    claims = sum(getattr(v, "_claim", 0) or 0 for v in w.held.values()
+    claims = sum(getattr(v, "_claim", 0) or 0 for v in held
                  if not isinstance(v, impl.Budget | impl.Refund))
     assert claims <= led.outstanding_receipts, (w.held, led)
 
@@ -179,8 +228,9 @@ def check_collected(book: impl.Session | impl.BudgetPool,
     dropped_refunds = _refunds_of(caught)
     assert led.total == book.cap
     assert led.outstanding_receipts == 0, f"stranded in outstanding_receipts: {led}"
-    assert led.outstanding_refunds == sum(dropped_refunds), \
-        f"stranded in outstanding_refunds: {led}, dropped refunds {dropped_refunds}"
+    assert led.outstanding_refunds == sum(dropped_refunds) == book._abandoned, \
+        f"stranded in outstanding_refunds: {led}, dropped refunds {dropped_refunds}, " \
+        f"collected {book._abandoned}"
 
 
 def _session(held: dict[str, Any]) -> impl.Session:
@@ -300,17 +350,19 @@ def _act(act: Callable[[dict[str, Any]], Any], w: World) -> None:
 
 
 def walk(setup: Callable[[dict[str, Any]], Any], act: Callable[[dict[str, Any]], Any],
-         observed: bool = False) -> tuple[int, list[str]]:
-    """Inject at every line event the operation reaches; returns (events, failures)."""
+         observed: bool = False, hook: Callable[[World], Hook] = lambda w: _raise,
+         at: str = "lines") -> tuple[int, list[str]]:
+    """Run ``hook(world)`` at every point (see :func:`run_injected`) the operation
+    reaches (by default: raise at every line); returns (points, failures)."""
     first = _build(setup, observed)
-    total, raised = run_injected(lambda: _act(act, first), None)
-    assert total > 0 and not raised
+    total, fired = run_injected(lambda: _act(act, first), None, at=at)
+    assert total > 0 and not fired
     failures = []
     enabled = gc.isenabled()
     gc.disable()  # values dropped in one run stay young: gc.collect(0) frees them
     try:
         for k in range(total):
-            failures += _walk_one(setup, act, observed, k, total)
+            failures += _walk_one(setup, act, observed, k, total, hook, at)
     finally:
         if enabled:
             gc.enable()
@@ -318,13 +370,14 @@ def walk(setup: Callable[[dict[str, Any]], Any], act: Callable[[dict[str, Any]],
 
 
 def _walk_one(setup: Callable[[dict[str, Any]], Any], act: Callable[[dict[str, Any]], Any],
-              observed: bool, k: int, total: int) -> list[str]:
+              observed: bool, k: int, total: int, hook: Callable[[World], Hook],
+              at: str) -> list[str]:
     failures = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         w = _build(setup, observed)
-        _, raised = run_injected(partial(_act, act, w), k)
-        assert raised, f"line event {k} of {total} was not reached"
+        _, fired = run_injected(partial(_act, act, w), k, hook(w), at)
+        assert fired, f"point {k} of {total} was not reached"
         try:
             check_reachable(w)
         except AssertionError as exc:
@@ -363,6 +416,102 @@ def test_an_exception_at_every_line_leaves_nothing_stranded(name: str, observed:
     assert not failures, f"{len(failures)} of {total} line events:\n" + "\n".join(failures)
 
 
+# ---------------------------------------------------------------------------------
+# A collection, or an operation of the same book, at every line
+# ---------------------------------------------------------------------------------
+
+
+def _with_spares(setup: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    """``setup``, plus a ``victim`` (an unresolved ticket only ``held`` refers to) and,
+    in a session, a ``spare`` budget for the interrupting code's own operations."""
+
+    def build(held: dict[str, Any]) -> Any:
+        book = setup(held)
+        if isinstance(book, impl.BudgetPool):
+            held["victim"] = book.reserve(1)
+        else:
+            held["spare"], held["b2"] = held["b2"].split(100)
+            held["b2"], held["victim"] = held["b2"].reserve(1)
+        return book
+
+    return build
+
+
+def _collect(w: World) -> Hook:
+    """The cyclic collector fires here (it may, at any allocation): the victim's
+    finalizer queues it while the operation runs."""
+
+    def hook(frame: types.FrameType) -> None:
+        w.held.pop("victim", None)
+        gc.collect(1)
+
+    return hook
+
+
+def _reenter(w: World) -> Hook:
+    """What a signal handler (or a finalizer of the user's) may do on this thread
+    here: read the ledger, run operations of its own on the same book, and use the
+    interrupted operation's own handles again (each such use must be refused, or
+    succeed once). A dropped reservation queued for the collector is part of it, so
+    that the interrupting operation applies the queue."""
+
+    def hook(frame: types.FrameType) -> None:
+        book, held = w.book, w.held
+        book.ledger()
+        held.pop("victim", None)
+        gc.collect(1)
+        try:
+            if isinstance(book, impl.BudgetPool):
+                book.reserve(7).commit(3)
+            else:
+                spare, rc = held.pop("spare").reserve(7)
+                held["spare"] = rc.confirm(3).apply_to(spare)
+        except impl.BudgetError:
+            pass
+        for name, v in list(held.items()):
+            try:
+                _reuse(held, name, v)
+            except impl.BudgetError:
+                pass
+
+    return hook
+
+
+def _reuse(held: dict[str, Any], name: str, v: object) -> None:
+    if isinstance(v, impl.Budget) and name != "spare":
+        held[name] = v.spend(1)
+    elif isinstance(v, impl.Receipt | impl.Reservation):
+        v.forfeit()
+    elif isinstance(v, impl.StreamReceipt | impl.StreamReservation):
+        v.confirm_chunk(1)
+    elif isinstance(v, impl.Refund) and "spare" in held:
+        held["spare"] = v.apply_to(held["spare"])
+
+
+HOOKED = ("pool ledger after a finalizer queued", "pool reserve", "reserve", "split",
+          "confirm", "apply_to")
+"""Walked with both hooks under the ``ci`` profile (every scenario with a session or a
+pool under ``exhaustive``): the queue applied by ``ledger()`` and by a reservation."""
+
+
+def _hooked_cases() -> list[tuple[str, str]]:
+    exhaustive = settings.get_current_profile_name() == "exhaustive"
+    return [(name, hook) for name in SCENARIOS for hook in ("collect", "reenter")
+            if (exhaustive and SCENARIOS[name][0] in (_session, _pool)) or name in HOOKED]
+
+
+@pytest.mark.parametrize(("name", "hook"), _hooked_cases(),
+                         ids=[f"{n}-{h}" for n, h in _hooked_cases()])
+def test_a_collection_or_reentry_at_every_line_leaves_nothing_stranded(
+        name: str, hook: str) -> None:
+    setup, act = SCENARIOS[name]
+    if hook == "collect":
+        total, failures = walk(_with_spares(setup), act, hook=_collect)
+    else:
+        total, failures = walk(_with_spares(setup), act, hook=_reenter, at="delivery")
+    assert not failures, f"{len(failures)} of {total} points:\n" + "\n".join(failures)
+
+
 def test_the_harness_finds_a_seeded_gap(monkeypatch: pytest.MonkeyPatch) -> None:
     """A reserve that updates the ledger in two statements (a plausible mistake) is
     caught: the line between them leaves conservation broken."""
@@ -382,3 +531,72 @@ def test_the_harness_finds_a_seeded_gap(monkeypatch: pytest.MonkeyPatch) -> None
     finally:
         CODES.discard(two_step_reserve.__code__)
     assert any("event" in f for f in failures) and len(failures) < total
+
+
+def _seeded(monkeypatch: pytest.MonkeyPatch, cls: type, name: str,
+            fn: Callable[..., Any]) -> None:
+    """Replace ``cls.name`` by ``fn`` for one test, and walk ``fn``'s lines too."""
+    monkeypatch.setattr(cls, name, fn)
+    monkeypatch.setitem(globals(), "CODES", CODES | {fn.__code__})
+
+
+def _settle_from_the_end(self: Any) -> list[tuple[str, int]]:
+    """The queue loop as it was: resolve the last value, then pop whatever is last."""
+    pending = self._pending
+    dropped = []
+    while pending:
+        what = impl.ledger._resolve_dropped(self, pending[-1])
+        if what is not None:
+            dropped.append(what)
+        pending.pop()
+    if self._owed:
+        self._refund_to(self._owed, self, None, None)
+    return dropped
+
+
+def test_the_collection_walk_finds_a_finalizer_queued_mid_loop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: the queue loop as it was (``pending[-1]`` resolved, then ``pop()``). A
+    collection between the two queues another value, which the ``pop()`` removes
+    unresolved: its finalizer never runs again, so its claim is stranded for good
+    (the 3 uc an earlier soak left in a pool)."""
+    _seeded(monkeypatch, impl.ledger.Book, "_settle", _settle_from_the_end)
+    total, failures = walk(_with_spares(SCENARIOS["pool ledger after a finalizer queued"][0]),
+                           SCENARIOS["pool ledger after a finalizer queued"][1], hook=_collect)
+    assert any("stranded in outstanding_receipts" in f for f in failures), failures
+    assert len(failures) < total
+
+
+def test_the_reentry_walk_finds_a_queue_applied_twice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: the same loop, interrupted by an operation that applies the queue
+    itself: the outer loop then pops from an empty queue."""
+    _seeded(monkeypatch, impl.ledger.Book, "_settle", _settle_from_the_end)
+    with pytest.raises(IndexError):
+        walk(_with_spares(SCENARIOS["pool ledger after a finalizer queued"][0]),
+             SCENARIOS["pool ledger after a finalizer queued"][1], hook=_reenter, at="delivery")
+
+
+def test_the_reentry_walk_finds_a_handle_used_twice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeded: a split that checks liveness, then calls ``type(a)`` (where a signal
+    handler may run and spend the same budget), then consumes without checking again:
+    the parent's money is then held twice."""
+
+    def split(self: impl.Budget, a: int) -> tuple[impl.Budget, impl.Budget]:
+        s = self._session
+        x, y = impl.budget._unarmed(s), impl.budget._unarmed(s)
+        with s._lock:
+            if not self._live:
+                raise impl.AffineViolation("consumed")
+            if type(a) is not int:
+                raise impl.BudgetTypeError("a")
+            x._amount, y._amount = a, self._amount - a
+            self._live, x._live, y._live = False, True, True
+        return x, y
+
+    _seeded(monkeypatch, impl.Budget, "split", split)
+    total, failures = walk(_with_spares(SCENARIOS["split"][0]), SCENARIOS["split"][1],
+                           hook=_reenter, at="delivery")
+    assert any("live_sum" in f for f in failures) and len(failures) < total, failures
+
