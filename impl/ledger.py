@@ -31,7 +31,8 @@ after it, so an exception in between can lose a budget's money (it stays in
 re-reads the claims and liveness it consumes, so a handle used again by code that
 interrupted the operation (a signal handler, a finalizer) is refused, not spent twice;
 such code runs only where an asynchronous exception could be raised, so the stutters
-(``split``, ``merge``, ``take``) check liveness after their last call.
+(``split``, ``merge``, ``take``, a reconciliation without drift) check liveness
+after their last call.
 
 Finalizers run no Python code. A ticket, stream or refund keeps in ``_on_drop`` a
 bound method, ``types.MethodType(queue.append, value)``, that appends it to its

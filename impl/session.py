@@ -105,6 +105,8 @@ class Session(Book):
                 if err is not None:
                     raise err
                 nb._amount = held - d
+                if not budget._live:  # used by code that interrupted the calls above
+                    raise consumed("Budget", "reconcile (argument)")
                 if not d:
                     budget._live, nb._live = False, True
                 elif not self._reconcile(d, budget, nb):
