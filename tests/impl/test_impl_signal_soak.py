@@ -79,6 +79,10 @@ def pool_work(p: impl.BudgetPool) -> None:
     with p.reserve_stream(6) as st2:
         st2.confirm_chunk(1)  # the rest is forfeited at the end of the block
     p.reserve(3)  # dropped unresolved: forfeited by its finalizer
+    try:  # the provider billed 2 uc more than the pool charged
+        p.reconcile(p.ledger().total_charged + 2)
+    except impl.BilledTotalBelowCharged:
+        pass  # another thread charged more meanwhile
 
 
 def session_work(b: impl.Budget, kept: list[impl.Refund]) -> impl.Budget:
@@ -111,6 +115,11 @@ def session_work(b: impl.Budget, kept: list[impl.Refund]) -> impl.Budget:
         b = rc.confirm(1).apply_to(b)
     c, b = b.split(1)
     c.consume()
+    s = b.session
+    try:
+        b = s.reconcile(s.ledger().total_charged + 2, b)
+    except impl.BilledTotalBelowCharged:
+        pass  # another thread charged more meanwhile
     return b
 
 
