@@ -32,8 +32,10 @@ stated; :func:`prove_all` runs them, ``python -m model.check`` reports them):
 
 ``theorem``
     Init (a fresh or a just-reconciled ledger) establishes the window invariant; a
-    call admitted by ``reserve``'s guard preserves it; ``reconcile(d)`` with
-    ``d <= live_sum`` preserves it; the invariant implies both bounds.
+    call admitted by ``reserve``'s guard preserves it; a reconciliation preserves it
+    (the spec's ``reconcile(d)``, guard ``0 < d <= live_sum`` and update taken from
+    :mod:`spec.ledger`, not re-typed; or no drift at all); the invariant implies
+    both bounds.
 ``nonvacuous``
     the bound is attained: Z3 finds a session of ``n = 3`` calls at ``B0 = 2,000``
     and ``k = 5`` (the Table VII reconciliation row) whose overshoot is exactly the
@@ -55,6 +57,8 @@ from typing import Any
 import z3
 
 from proofs.proposition1 import Kind, Result
+from spec.ledger import LEDGER
+from spec.ledger import reconcile as ledger_reconcile
 
 #: Default time limit of one obligation (seconds); each takes milliseconds.
 DEFAULT_TIMEOUT = 10.0
@@ -124,10 +128,17 @@ class _Window:
         return guard, (billed + a, charged + c, drift + a - c, live - c - u, j + 1)
 
     def reconcile(self) -> tuple[Any, tuple[Any, ...]]:
-        """``reconcile(drift)``: its guard (the drift fits) and its successor."""
+        """A reconciliation: the spec's own ``reconcile(drift)`` (its guard and update,
+        from :data:`spec.ledger.reconcile`, evaluated on these Z3 terms), or a stutter
+        when there is no drift; either way the window starts again (``j = 0``)."""
         billed, charged, drift, live, _ = self.pre
-        zero = z3.IntVal(0, self.ctx)
-        return drift <= live, (billed, charged + drift, drift * 0, live - drift, zero)
+        none = drift * 0
+        pre = LEDGER.State(live_sum=live, outstanding_receipts=none, outstanding_refunds=none,
+                           total_charged=charged, total_unrecoverable=none,
+                           total_released=none)
+        post = LEDGER.successor(pre, ledger_reconcile, (drift,))
+        guard = z3.Or(drift == 0, z3.And(*ledger_reconcile.guard(pre, drift)))
+        return guard, (billed, post.total_charged, none, post.live_sum, z3.IntVal(0, self.ctx))
 
     def bounds(self, state: tuple[Any, ...]) -> Any:
         billed = state[0]

@@ -53,6 +53,10 @@ HANDLE_MUTANTS: tuple[HandleMutant, ...] = (
     _mutant("close_refunds_nothing", "close_stream",
             "closing a stream drops what it still held instead of refunding it",
             effect=lambda x: Effect()),
+    _mutant("reconcile_keeps_the_drift", "reconcile",
+            "reconcile charges the drift but hands back a budget still holding it "
+            "(the drift is paid twice: once to the provider, once more from the budget)",
+            effect=lambda h, d: Effect(live=(h,), charged=d)),
 )
 
 

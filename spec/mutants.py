@@ -14,6 +14,7 @@ from spec.ledger import (
     confirm_with_refund,
     consume,
     forfeit,
+    reconcile,
     refund_to,
     reserve,
     spend_insufficient,
@@ -102,6 +103,23 @@ MUTANTS: tuple[Spec, ...] = (
             },
         ),
         "confirm_with_refund refunds all of r although c was charged",
+    ),
+    _mutant(
+        "reconcile_forgets_charge",
+        Transition(
+            "reconcile", reconcile.params, reconcile.guard,
+            lambda s, d: {"live_sum": s.live_sum - d},
+        ),
+        "reconcile takes the drift out of live_sum but never books it in total_charged "
+        "(the ledger keeps under-reporting what the provider billed)",
+    ),
+    _mutant(
+        "reconcile_unguarded",
+        Transition(
+            "reconcile", reconcile.params, lambda s, d: (d > 0,), reconcile.update,
+        ),
+        "reconcile absorbs any drift, also more than live_sum (no fail-closed: the "
+        "ledger books a bill above the cap)",
     ),
 )
 

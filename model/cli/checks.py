@@ -140,8 +140,9 @@ CHECKS: dict[str, Check] = {
               "per-condition time limit", run_crosshair, ledger_only=True),
         Check("interleavings", "every schedule of concurrent agents (OS threads and asyncio "
               "tasks) on the real impl: the forgetful-operator race (paper 4.3, Table VI), "
-              "Loom's three scenarios, pool contention, a shared handle; ledger invariants "
-              "after every step", run_interleavings, ledger_only=True),
+              "Loom's three scenarios, pool contention, a shared handle, reconciliation "
+              "racing reservations (closed-ness consistent); ledger invariants after every "
+              "step", run_interleavings, ledger_only=True),
         Check("fleet", "the shared-pool protocol (impl.SharedPool): clients that crash, "
               "lose replies and retry, a store with leases on its own clock and idempotent "
               "settlement, every state for 2 and 3 clients (ledger invariants, at-most-once "

@@ -112,6 +112,18 @@ def _one_success(ex: ScheduleSearch) -> list[str]:
     return [] if (a.lo, a.hi) == (1, 1) else [f"successful spends {a.lo}..{a.hi}, expected 1"]
 
 
+def _reconcile_both_ways(ex: ScheduleSearch) -> list[str]:
+    """The race matters: some schedules absorb every drift, some close the pool."""
+    closed, absorbed = ex.stat("closed"), ex.stat("absorbed")
+    unmet = []
+    if (closed.lo, closed.hi) != (0, 1):
+        unmet.append(f"closed {closed.lo}..{closed.hi} over the schedules, expected 0..1 "
+                     f"(the overdraft depends on the schedule)")
+    if absorbed.hi == 0:
+        unmet.append("no schedule absorbed any drift")
+    return unmet
+
+
 def cases() -> list[Case]:
     """Every check of the suite, in report order."""
     out: list[Case] = []
@@ -130,6 +142,7 @@ def cases() -> list[Case]:
     out.append(Case("pool_contention", None, 100, sc.PoolContention, _no_violation))
     out.append(Case("shared_handle", "threads", None, sc.SharedHandle, _one_success))
     out.append(Case("shared_handle", "mixed", None, _shared_mixed, _one_success))
+    out.append(Case("reconcile_race", None, 100, sc.ReconcileRace, _reconcile_both_ways))
     return out
 
 

@@ -12,7 +12,9 @@ program counters do not determine).
 - :class:`SplitSpend`: Loom's three scenarios of the Rust crate (OS threads);
 - :class:`PoolContention`: reserve/commit cycles on one pool while a reservation is
   cancelled;
-- :class:`SharedHandle`: one Budget handle used by two tasks without the discipline.
+- :class:`SharedHandle`: one Budget handle used by two tasks without the discipline;
+- :class:`ReconcileRace`: ``reconcile(billed_total)`` racing reservations and commits
+  on one pool (the ninth transition, and the overdraft that closes the pool).
 """
 
 from __future__ import annotations
@@ -404,3 +406,124 @@ class SharedHandle(BaseInstance):
         return Verdict(problems, {"spend": charged,
                                   "admitted": self.result.count("spent"),
                                   "overshoot": int(charged > self.amount)})
+
+
+class ReconcileRace(BaseInstance):
+    """``pool.reconcile(billed_total)`` racing reserve/commit cycles of other threads.
+
+    ``workers`` threads each reserve ``r`` and commit ``c`` once (a refused
+    reservation skips its call: :class:`impl.InsufficientBudget`, or
+    :class:`impl.LedgerClosed` once the pool is closed); one reconciler thread
+    reconciles against the cumulative bills ``billed`` in order. Whether a
+    reconciliation is absorbed, finds no drift, is refused as below what was charged,
+    or finds an overdraft and closes the pool depends on the schedule: with the
+    defaults the second bill (95 of a cap of 100) is absorbed only when no reservation
+    is outstanding at that moment, and a closed pool may still hold enough live money
+    for a reservation (which it must refuse).
+
+    Asserted after every step: the ledger invariants (TypeOK, Conservation,
+    CapSoundness), ``closed == (overdraft > 0)``, a closed pool stays closed with its
+    overdraft never decreasing, and no reservation is made while it is closed
+    (``outstanding_receipts`` never grows). At the end: nothing outstanding,
+    ``total_charged`` is exactly the commits plus the drifts the reconciler was told
+    were absorbed, the pool is closed exactly when a reconciliation raised
+    :class:`impl.Overdraft`, and a ``LedgerClosed`` refusal came only from a closed pool.
+    """
+
+    def __init__(self, cap: int = 100, r: int = 20, c: int = 15, workers: int = 2,
+                 billed: tuple[int, ...] = (40, 95)) -> None:
+        super().__init__()
+        self.pool = impl.BudgetPool(cap)
+        self.r, self.c, self.billed = r, c, billed
+        self.done = [False] * workers
+        self.holding = [False] * workers
+        self.commits = [0] * workers
+        self.refusals = [""] * workers
+        self.outcomes: list[str] = []   # per reconciliation: absorbed/zero/below/overdraft
+        self.absorbed = 0
+        self.seen: tuple[bool, int, int] = (False, 0, 0)  # closed, overdraft, receipts
+        for i in range(workers):
+            self.add(thread(f"worker{i}", partial(self._worker, i)))
+        self.add(thread("reconciler", self._reconciler))
+
+    def _worker(self, i: int) -> int:
+        try:
+            res = self.pool.reserve(self.r)
+        except impl.LedgerClosed:
+            self.refusals[i] = "closed"
+        except impl.InsufficientBudget:
+            self.refusals[i] = "insufficient"
+        else:
+            self.holding[i] = True
+            res.commit(self.c)
+            self.holding[i] = False
+            self.commits[i] += 1
+        self.done[i] = True
+        return self.commits[i]
+
+    def _reconciler(self) -> list[str]:
+        for billed in self.billed:
+            try:
+                d = self.pool.reconcile(billed)
+            except impl.Overdraft:
+                self.outcomes.append("overdraft")
+            except impl.BilledTotalBelowCharged:
+                self.outcomes.append("below")
+            else:
+                self.absorbed += d
+                self.outcomes.append("absorbed" if d else "zero")
+        return self.outcomes
+
+    def check_step(self) -> str | None:
+        """The ledger invariants, and closed-ness consistent and monotone."""
+        problem = ledger_problem(self.pool)
+        if problem is not None:
+            return problem
+        pool = self.pool
+        closed, over = pool.closed, pool.overdraft
+        receipts = ledger_fields(pool)[1]
+        was_closed, was_over, was_receipts = self.seen
+        self.seen = (closed, over, receipts)
+        if closed != (over > 0):
+            return f"closed={closed} but overdraft={over}"
+        if was_closed and not closed:
+            return "a closed pool reopened"
+        if over < was_over:
+            return f"the overdraft fell from {was_over} to {over}"
+        if was_closed and receipts > was_receipts:
+            return (f"a reservation was made while the pool was closed: outstanding_receipts "
+                    f"{was_receipts} -> {receipts}")
+        return None
+
+    def fingerprint(self) -> Hashable:
+        """Ledger, closed-ness, and every thread's progress and results."""
+        pool = self.pool
+        return (ledger_fields(pool), pool.overdraft, tuple(self.done), tuple(self.holding),
+                tuple(self.commits), tuple(self.refusals), tuple(self.outcomes),
+                self.absorbed, self.seen)
+
+    def finish(self, outcomes: Mapping[str, Outcome]) -> Verdict:
+        """Nothing outstanding; charged = commits + absorbed drift; closed iff an
+        overdraft was raised; LedgerClosed only from a closed pool."""
+        live, receipts, refunds, charged, unrec, released = ledger_fields(self.pool)
+        cap = self.pool.cap
+        commits = sum(self.commits)
+        closed = self.pool.closed
+        problems = _failures(outcomes)
+        if receipts or refunds:
+            problems.append(f"outstanding at the end: receipts={receipts}, refunds={refunds}")
+        if charged != self.c * commits + self.absorbed:
+            problems.append(f"total_charged={charged} != {self.c} x {commits} commits + "
+                            f"{self.absorbed} absorbed drift")
+        if charged > cap:
+            problems.append(f"overshoot: total_charged={charged} > cap={cap}")
+        if closed != ("overdraft" in self.outcomes):
+            problems.append(f"closed={closed} but the reconciliations gave {self.outcomes}")
+        if "closed" in self.refusals and not closed:
+            problems.append("a reservation was refused as LedgerClosed by an open pool")
+        if live != cap - charged - unrec - released:
+            problems.append(f"live_sum={live} != cap - charged = {cap - charged}")
+        return Verdict(problems, {"spend": charged, "admitted": commits,
+                                  "closed": int(closed),
+                                  "absorbed": self.absorbed,
+                                  "overshoot": int(charged > cap)})

@@ -25,6 +25,7 @@ import impl
 import impl.budget as ib
 from impl._affine import Affine
 from impl.errors import amount_error, charge_error, consumed
+from impl.ledger import Book, Tally
 from impl.pool import Reservation
 from impl.receipts import Receipt, Ticket, new_refund
 
@@ -231,6 +232,34 @@ def copy_allowed(self: Affine) -> Any:
     return clone
 
 
+def reconcile_not_charged(self: Any, d: int, old: Any, new: Any) -> bool:
+    """``reconcile(d)`` that takes the drift out of ``live_sum`` but never books it in
+    ``total_charged`` (the ledger keeps under-reporting the bill)."""
+    ls = self._live_sum
+    if not (0 < d <= ls and (old is None or old._live)):
+        return False
+    if old is not None:
+        old._live = False
+    self._live_sum = ls - d  # BUG: total_charged + d is missing
+    if new is not None:
+        new._live = True
+    _step(self, "reconcile", d)
+    return True
+
+
+def overdraft_left_open(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A reconciliation that raises Overdraft but does not close the ledger, so later
+    reservations keep spending money the provider already billed."""
+
+    def check(self: Any, op: str, billed: int, held: int | None) -> Any:
+        was = self._overdraft
+        out = original(self, op, billed, held)
+        self._overdraft = was  # BUG: the overdraft is never recorded
+        return out
+
+    return check
+
+
 @dataclass(frozen=True)
 class Bug:
     """A seeded bug: how to plant it, and what the check that finds it says."""
@@ -273,6 +302,13 @@ BUGS = [
     Bug("copy.copy clones an affine value",
         lambda mp: mp.setattr(Affine, "__copy__", copy_allowed),
         "nothing was raised"),
+    Bug("reconcile forgets total_charged",
+        lambda mp: mp.setattr(Tally, "_reconcile", reconcile_not_charged),
+        "ledger mismatch"),
+    Bug("an overdraft leaves the ledger open",
+        lambda mp: mp.setattr(Book, "_reconcile_check",
+                              overdraft_left_open(Book._reconcile_check)),
+        "closed=False"),
 ]
 
 STEP = re.compile(r"^(?:[\w, ()]+ = )?state\.(\w+)\(")

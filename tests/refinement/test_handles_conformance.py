@@ -253,7 +253,7 @@ def test_random_walks_of_the_model_are_runs_of_impl() -> None:
 
 
 @pytest.mark.parametrize("name", ["forfeit_credits_live", "sibling_refusal_reported_insufficient",
-                                  "chunk_not_charged"])
+                                  "chunk_not_charged", "reconcile_keeps_the_drift"])
 def test_a_model_that_misdescribes_impl_is_caught(name: str) -> None:
     rng = random.Random(7)
     with pytest.raises(AssertionError):
