@@ -701,8 +701,9 @@ class Eval:
                 self.expr(k.value)
         other: Value = None
         if m.consumed_arg is not None:
-            other = args[0] if args else kw.get(m.consumed_arg)
-            arg_e = e.args[0] if e.args else f
+            at = m.consumed_at
+            other = args[at] if len(args) > at else kw.get(m.consumed_arg)
+            arg_e = e.args[at] if len(e.args) > at else f
             if isinstance(other, Handles) and isinstance(recv, Handles):
                 self.same_handle(recv, other, f.value, arg_e, name)
             self.use_affine(other, f"{name} (argument)", arg_e)
