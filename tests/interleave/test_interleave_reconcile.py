@@ -27,16 +27,6 @@ def test_the_race_closes_the_pool_in_some_schedules_only() -> None:
     assert "reconcile_race" in {c.scenario for c in cases()}
 
 
-def test_state_caching_matches_brute_force() -> None:
-    small = lambda: ReconcileRace(cap=50, r=30, c=20, workers=1, billed=(25, 45))
-    plain = explore(small, reduction=False)
-    cached = explore(small, reduction=True)
-    assert plain.ok and cached.ok
-    assert plain.runs == plain.schedules == cached.schedules
-    assert plain.stats == cached.stats
-    assert cached.runs <= plain.runs
-
-
 def split_reconcile(self: BudgetPool, billed_total: int) -> int:
     """Check the drift against live_sum, release the lock, then apply it with fresh
     reads: a reservation in between leaves less live money than the drift taken."""

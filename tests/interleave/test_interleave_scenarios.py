@@ -12,6 +12,7 @@ from model.interleave.scenarios import (
     CONDITIONS,
     ForgetfulOperator,
     PoolContention,
+    ReconcileRace,
     SharedHandle,
     SplitSpend,
 )
@@ -71,8 +72,9 @@ def test_state_caching_matches_brute_force_forgetful(cond: str) -> None:
     lambda: PoolContention(cap=50, held=0, r=30, c=20, cycles=1, workers=2),
     lambda: SharedHandle(mixed=False),
     lambda: SharedHandle(mixed=True),
+    lambda: ReconcileRace(cap=50, r=30, c=20, workers=1, billed=(25, 45)),
 ], ids=["split-merge", "split-drop", "three-way", "pool-1x2", "pool-2x1", "shared",
-        "shared-mixed"])
+        "shared-mixed", "reconcile"])
 def test_state_caching_matches_brute_force(build: Scenario) -> None:
     _same(build)
 
