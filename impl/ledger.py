@@ -392,6 +392,7 @@ class Book(Affine, Tally):
         "_overdraft",
         "_owed",
         "_pending",
+        "_reconciled",
     )
 
     _lock: LockLike
@@ -412,6 +413,8 @@ class Book(Affine, Tally):
         self._owed = 0
         # Drift that a reconciliation could not absorb; > 0 closes the ledger.
         self._overdraft = 0
+        # the billed total last accepted by a reconciliation (-1: none yet)
+        self._reconciled = -1
         # What refunds collected unapplied held: they stay in outstanding_refunds for
         # good, claimed here (see the module docstring).
         self._abandoned = 0
@@ -457,11 +460,16 @@ class Book(Affine, Tally):
         ``reconcile(billed)`` (``None`` when ``reconcile(d)`` may be applied, or ``d ==
         0``), for a handle holding ``held`` (``None``: a pool). Records the overdraft
         when the drift exceeds ``live_sum`` (caller holds the lock; ``billed`` is an
-        int in range)."""
+        int in range). The billed total accepted last (``_reconciled``, which the
+        caller sets once the step is applied) repeated after charges landed is a
+        drift of 0, not an error: a retry, or two callers passing one bill, apply its
+        drift once whatever was committed in between."""
         charged, live = self._total_charged, self._live_sum
         d = billed - charged
         if d < 0:
-            return d, below_charged_error(op, billed, charged)
+            if billed != self._reconciled:
+                return d, below_charged_error(op, billed, charged)
+            d = 0  # the bill accepted last time, again: charges landed since
         was = self._overdraft
         if was or d > live:
             if d - live > was:

@@ -230,7 +230,10 @@ class BudgetPool(Book):
         total_charged``. Under the pool's lock:
 
         - ``d < 0``: :class:`impl.BilledTotalBelowCharged`, nothing changes (providers
-          do not refund usage: the figure is wrong, e.g. one period's bill);
+          do not refund usage: the figure is wrong, e.g. one period's bill); except
+          that the billed total this pool accepted last, repeated after charges
+          landed, returns 0 (a retry, or two tasks passing one bill, apply its drift
+          once whatever was committed in between);
         - ``d == 0``: returns 0, nothing changes (the same billed total twice is a
           no-op);
         - ``0 < d <= available``: ``reconcile(d)``, ``d`` moves from ``available`` to
@@ -247,8 +250,8 @@ class BudgetPool(Book):
             if self._pending:
                 self._settle_later()
             d, err = self._reconcile_check("reconcile", billed_total, None)
-            if err is None and d:
-                self._reconcile(d, None, None)
+            if err is None and (not d or self._reconcile(d, None, None)):
+                self._reconciled = billed_total
         if self._outbox:
             self._deliver()
         if err is not None:

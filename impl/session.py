@@ -58,7 +58,9 @@ class Session(Book):
         (:class:`impl.SessionMismatch` otherwise). Under the session's lock:
 
         - ``d < 0``: :class:`impl.BilledTotalBelowCharged`, nothing changes (providers
-          do not refund usage: the figure is wrong, e.g. one period's bill);
+          do not refund usage: the figure is wrong, e.g. one period's bill); except
+          the billed total this session accepted last, repeated after charges landed:
+          a drift of 0 (applied once, whoever passes it again);
         - ``d == 0``: nothing changes in the ledger; ``budget`` is consumed and a
           fresh budget of the same amount returned (the same billed total twice is a
           no-op);
@@ -111,6 +113,7 @@ class Session(Book):
                     budget._live, nb._live = False, True
                 elif not self._reconcile(d, budget, nb):
                     raise consumed("Budget", "reconcile (argument)")
+                self._reconciled = billed_total
         finally:
             if self._outbox:
                 self._deliver()

@@ -253,3 +253,27 @@ def test_a_refused_reconcile_leaves_the_handle_usable_for_the_next_one() -> None
     with pytest.raises(impl.InsufficientBudget):
         s.reconcile(60, b)
     assert s.reconcile(10, b).available == 45 and sib.available == 45
+
+
+def test_the_bill_accepted_last_repeated_after_charges_is_a_stutter(recorder) -> None:
+    """A retry, or a second task passing the same cumulative bill after a commit
+    landed, applies its drift once: 0, not BilledTotalBelowCharged (as SharedPool)."""
+    p = impl.BudgetPool(1_000)
+    p.reserve(300).commit(100)
+    assert p.reconcile(150) == 50
+    p.reserve(100).commit(80)                     # total_charged 230 > 150 now
+    rec = recorder(p)
+    before = _fields(p)
+    assert p.reconcile(150) == 0
+    assert _fields(p) == before and rec.take() == []
+    with pytest.raises(impl.BilledTotalBelowCharged):
+        p.reconcile(149)                          # any other lower bill is still wrong
+    s = impl.Session(1_000)
+    b = s.take()
+    b = s.reconcile(40, b)
+    b = b.spend(10)
+    b = s.reconcile(40, b)                        # charged 50 > 40: the same bill again
+    assert b.available == 950 and s.ledger().total_charged == 50
+    with pytest.raises(impl.BilledTotalBelowCharged):
+        s.reconcile(39, b)
+    assert b.available == 950

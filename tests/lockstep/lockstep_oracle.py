@@ -71,6 +71,7 @@ RECONCILE_LABELS = frozenset({
     "op:reconcile",                 # session.reconcile(billed, b): reconcile(d)
     "op:pool_reconcile",            # pool.reconcile(billed): reconcile(d)
     "reconcile:zero",               # the same billed total again: a stutter
+    "reconcile:repeated",           # the bill accepted last, after charges: a stutter
     "reconcile:refused_by_handle",  # the drift fits the session, not the handle
     "reconcile:below_charged",      # billed_total < total_charged: refused
     "reconcile:overdraft",          # drift > live_sum: nothing changes, closed
@@ -128,6 +129,7 @@ class Lockstep:
         # outside the six variables: closed by an overdraft (the library fails closed)
         self.closed = False
         self.overdraft = 0
+        self.reconciled = -1  # the billed total the library accepted last (-1: none)
         self.unsubscribe = book.observe(self._record)
 
     def _record(self, step: impl.Step) -> None:
