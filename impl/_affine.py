@@ -5,8 +5,9 @@ Minting. Value classes (Budget, Receipt, Refund, Reservation, ...) have no
 100 ns cheaper per object than a Python ``__init__``, which matters on the pool's hot
 path). Consequences for callers: ``Budget(100)`` raises ``TypeError`` ("takes no
 arguments"), and a bare ``Budget()`` is an inert blank that holds no money, is not
-counted anywhere, and whose every operation raises ``AttributeError`` (passed as an
-argument to an operation, it gets :class:`impl.BudgetTypeError`). A subclass of Session or
+counted anywhere, and whose every operation raises :class:`impl.NotMinted` (an
+``AffineViolation`` and an ``AttributeError``; passed as an argument to an operation,
+it gets :class:`impl.BudgetTypeError`). A subclass of Session or
 BudgetPool whose ``__init__`` does not call the library's raises
 :class:`impl.NotMinted` when constructed. Budgets with money come only from
 :meth:`impl.Session.take` and from operations on budgets and refunds; reservations
@@ -24,9 +25,9 @@ writes them on purpose.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from impl.errors import AffineViolation, no_copy
+from impl.errors import AffineViolation, NotMinted, no_copy
 
 
 class Affine:
@@ -56,6 +57,22 @@ class Affine:
 
     def __setstate__(self, state: object) -> NoReturn:
         raise no_copy(type(self).__name__)
+
+    if not TYPE_CHECKING:  # a type checker would then accept any attribute name
+
+        def __getattr__(self, name: str) -> NoReturn:
+            # Python calls this only when the normal lookup failed (no cost otherwise).
+            # For a name the class defines (a slot, or a property reading one), that
+            # means a blank: a value the library did not make.
+            cls = type(self)
+            if any(name in vars(c) for c in cls.__mro__):
+                raise NotMinted(
+                    f"this {cls.__name__} was not made by the library (it has no "
+                    f"{name}): it holds nothing and cannot touch a ledger; values come "
+                    f"only from a Session or BudgetPool and the operations on their "
+                    f"values")
+            raise AttributeError(f"{cls.__name__!r} object has no attribute {name!r}",
+                                 name=name, obj=self)
 
     @property
     def __class__(self) -> type:

@@ -52,9 +52,11 @@ class AffineViolation(BudgetError, RuntimeError):
     """A consumed (moved) value was used again, copied, or pickled."""
 
 
-class NotMinted(AffineViolation):
-    """A value the library did not make (a bare ``Budget()``, a subclass that skipped
-    ``__init__``) was used: it holds nothing and cannot touch a ledger."""
+class NotMinted(AffineViolation, AttributeError):
+    """A value the library did not make (a bare ``Budget()``, a clone made by
+    ``copyreg.__newobj__``, a subclass that skipped ``__init__``) was used: it holds
+    nothing and cannot touch a ledger. Also an ``AttributeError``: what such a value
+    lacks is the library's private state."""
 
 
 class InsufficientBudget(BudgetError):

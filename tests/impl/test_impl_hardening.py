@@ -37,8 +37,12 @@ def _live_values() -> list[tuple[str, Callable[[], Any]]]:
     def reservation() -> Any:
         return impl.BudgetPool(100).reserve(10)
 
+    def pool_stream() -> Any:
+        return impl.BudgetPool(100).reserve_stream(10)
+
     return [("Budget", budget), ("Receipt", receipt), ("Refund", refund),
             ("StreamReceipt", stream), ("Reservation", reservation),
+            ("StreamReservation", pool_stream),
             ("Session", lambda: impl.Session(100)), ("BudgetPool", lambda: impl.BudgetPool(100))]
 
 
@@ -75,7 +79,7 @@ def test_every_clone_path_is_closed(make: Callable[[], Any]) -> None:
         for name, value in (state[1] or {}).items():
             setattr(clone, name, value)
     assert state is None  # no slot is listed: nothing to copy, the clone is a blank
-    with pytest.raises(AttributeError):
+    with pytest.raises(impl.NotMinted, match="not made by the library"):
         clone.ledger() if isinstance(clone, impl.Session | impl.BudgetPool) else \
             _first_operation(clone)
     for target in (impl.Refund, type("Other", (), {"__slots__": ()})):
@@ -120,8 +124,13 @@ def test_subclasses_that_skip_init_cannot_touch_a_ledger() -> None:
         pass
 
     blank = MyBudget()
-    with pytest.raises(AttributeError):
+    with pytest.raises(impl.NotMinted):
         blank.spend(1)  # a blank holds nothing and reaches no ledger
+    with pytest.raises(impl.NotMinted):
+        blank.available  # noqa: B018 - a property of a blank: NotMinted too
+    with pytest.raises(AttributeError) as info:
+        blank.no_such_name  # noqa: B018 - a plain typo stays a plain AttributeError
+    assert not isinstance(info.value, impl.NotMinted)
     assert repr(blank) == "<blank Budget>"
     s = impl.Session(10)
     with pytest.raises(impl.BudgetTypeError):
