@@ -52,6 +52,12 @@ MISUSE_LABELS = frozenset({
     "misuse:second_take",
     "misuse:other_session",
     "misuse:wrong_type",
+    *(f"misuse:clone_{path}" for path in (
+        "pickle_every_protocol", "reduce_ex_every_protocol", "own_reduce_ex", "reduce",
+        "getstate", "setstate", "newobj", "subclass_skipping_init", "class_assignment")),
+    *(f"misuse:clone_of_{kind}" for kind in (
+        "budget", "receipt", "stream", "refund", "reservation", "pool_stream", "session",
+        "pool")),
 })
 
 INVALID_LABELS = frozenset({

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import copyreg
 import pickle
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from hypothesis import strategies as st
@@ -31,6 +33,94 @@ from lockstep_values import (
 )
 
 import impl
+
+# ---------------------------------------------------------------------------------
+# Clone paths
+# ---------------------------------------------------------------------------------
+
+def _expect_affine(fn: Callable[[], object], what: str) -> None:
+    expect_error(AFFINE, fn, what)
+
+
+def _every_protocol(fn: Callable[[int], object], what: str) -> None:
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        _expect_affine(partial(fn, protocol), f"{what} at protocol {protocol}")
+
+
+def _newobj(obj: Any) -> Any:
+    """``copyreg.__newobj__`` (what pickle and copy call) plus every attribute the
+    copy protocol reports: ``object.__getstate__`` (a dict, or dict and slots) and the
+    slot names ``copyreg`` finds. None is reported, so this is a blank."""
+    clone = copyreg.__newobj__(type(obj))
+    state = object.__getstate__(obj)
+    parts = state if isinstance(state, tuple) else (state, None)
+    for part in parts:
+        for name, value in (part or {}).items():
+            setattr(clone, name, value)
+    for name in copyreg._slotnames(type(obj)):  # type: ignore[attr-defined]
+        if hasattr(obj, name):
+            setattr(clone, name, getattr(obj, name))
+    return clone
+
+
+_SKIPPING: dict[type, type] = {}
+
+
+def _skipping_init(obj: Any) -> Any:
+    """An instance of a subclass of ``type(obj)`` whose ``__init__`` does nothing: a
+    Session or BudgetPool refuses to be made (NotMinted), any other value is a blank."""
+    cls = type(obj)
+    if cls not in _SKIPPING:
+        _SKIPPING[cls] = type(f"Skipping{cls.__name__}", (cls,),
+                              {"__init__": lambda self, *args, **kw: None})
+    sub = _SKIPPING[cls]
+    if isinstance(obj, impl.Session | impl.BudgetPool):
+        expect_error((impl.NotMinted, *AFFINE), sub, f"a {sub.__name__}")
+        return None
+    return sub()
+
+
+class _Bare:
+    __slots__ = ()
+
+
+def _reclass(obj: Any) -> None:
+    """``__class__`` assignment, plain and through ``object.__setattr__``, to another
+    library class and to a bare slotted one."""
+    for target in (impl.Refund if type(obj) is not impl.Refund else impl.Budget, _Bare):
+        _expect_affine(partial(setattr, obj, "__class__", target), f"__class__ = {target}")
+        _expect_affine(partial(object.__setattr__, obj, "__class__", target),
+                       f"object.__setattr__ __class__ = {target}")
+    assert obj.__class__ is type(obj)
+
+
+def _raises(fn: Callable[[Any], object], what: str) -> Callable[[Any], None]:
+    def path(obj: Any) -> None:
+        _expect_affine(lambda: fn(obj), f"{what} of {type(obj).__name__}")
+
+    return path
+
+
+def _protocols(fn: Callable[[Any, int], object], what: str) -> Callable[[Any], None]:
+    def path(obj: Any) -> None:
+        _every_protocol(lambda p: fn(obj, p), f"{what} of {type(obj).__name__}")
+
+    return path
+
+
+CLONE_PATHS: dict[str, Callable[[Any], Any]] = {
+    "pickle_every_protocol": _protocols(pickle.dumps, "pickle.dumps"),
+    "reduce_ex_every_protocol": _protocols(object.__reduce_ex__, "object.__reduce_ex__"),
+    "own_reduce_ex": _protocols(lambda o, p: o.__reduce_ex__(p), "__reduce_ex__"),
+    "reduce": _raises(lambda o: o.__reduce__(), "__reduce__"),
+    "getstate": _raises(lambda o: o.__getstate__(), "__getstate__"),
+    "setstate": _raises(lambda o: o.__setstate__({}), "__setstate__"),
+    "newobj": _newobj,
+    "subclass_skipping_init": _skipping_init,
+    "class_assignment": _reclass,
+}
+"""The clone paths beyond ``copy``/``deepcopy``/default ``pickle`` (rule ``duplicate``):
+each raises AffineViolation (returns None) or returns a blank for ``clone`` to use."""
 
 
 class MisuseRules:
@@ -138,6 +228,65 @@ class MisuseRules:
             expect_error(AFFINE, lambda: fn(obj), f"{how} of {target!r}")
         note(f"misuse:{how}")
 
+    @precondition(lambda self: self.started)
+    @rule(data=st.data())
+    def clone(self, data: st.DataObject) -> None:
+        """Every other way Python offers to copy a value (:data:`CLONE_PATHS`), tried on
+        a live value of every kind held, on the session and on the pool, raises
+        AffineViolation or yields a blank whose every use raises NotMinted; no ledger
+        moves and every original stays usable."""
+        live = self.of(BUDGET)
+        other = data.draw(st.sampled_from(live), label="argument") if live else None
+        arg = other.value if other is not None else self.other_budget
+        targets: dict[str, tuple[Held | None, Any]] = {
+            "session": (None, self.session), "pool": (None, self.pool)}
+        for kind in sorted({h.kind for h in self.live.values()}):
+            h = data.draw(st.sampled_from(self.of(kind)), label=kind)
+            targets[kind] = (h, h.value)
+        touched = [h for h, _ in targets.values() if h is not None]
+        with self.unchanged(*touched, *([other] if other is not None else [])):
+            for kind, (_, obj) in targets.items():
+                for path, attempt in CLONE_PATHS.items():
+                    blank = attempt(obj)
+                    if blank is not None:
+                        assert blank is not obj
+                        op, use = self.use_blank(blank, arg, data)
+                        expect_error((impl.NotMinted, *AFFINE), use,
+                                     f"{op} of a {path} clone of {kind}")
+                    note(f"misuse:clone_{path}")
+                note(f"misuse:clone_of_{kind}")
+
+    def use_blank(self, blank: Any, arg: impl.Budget, data: st.DataObject
+                  ) -> tuple[str, Callable[[], object]]:
+        """One operation of ``blank`` (drawn); ``arg`` is a live budget it may be given."""
+        calls: dict[str, Callable[[], object]]
+        if isinstance(blank, impl.Session):
+            calls = {"take": blank.take, "ledger": blank.ledger,
+                     "observe": lambda: blank.observe(print),
+                     "reconcile": lambda: blank.reconcile(0, arg)}
+        elif isinstance(blank, impl.BudgetPool):
+            calls = {"reserve": lambda: blank.reserve(1), "ledger": blank.ledger,
+                     "reserve_stream": lambda: blank.reserve_stream(1),
+                     "reconcile": lambda: blank.reconcile(0)}
+        elif isinstance(blank, impl.Budget):
+            calls = {"spend": lambda: blank.spend(1), "reserve": lambda: blank.reserve(1),
+                     "split": lambda: blank.split(0), "consume": blank.consume,
+                     "available": lambda: blank.available, "merge": lambda: blank.merge(arg)}
+        elif isinstance(blank, impl.Refund):
+            calls = {"amount": lambda: blank.amount, "apply_to": lambda: blank.apply_to(arg)}
+        elif isinstance(blank, impl.Receipt | impl.Reservation):
+            calls = {"amount": lambda: blank.amount, "forfeit": blank.forfeit,
+                     "with": lambda: blank.__enter__()}
+            if isinstance(blank, impl.Receipt):
+                calls["confirm"] = lambda: blank.confirm(0)
+            else:
+                calls.update(commit=lambda: blank.commit(0), cancel=blank.cancel)
+        else:
+            calls = {"outstanding": lambda: blank.outstanding, "forfeit": blank.forfeit,
+                     "confirm_chunk": lambda: blank.confirm_chunk(0), "close": blank.close}
+        op = data.draw(st.sampled_from(sorted(calls)), label="use")
+        return op, calls[op]
+
     @precondition(has(BUDGET))
     @rule(b=budgets)
     def merge_with_self(self, b: Held) -> None:
@@ -193,3 +342,4 @@ class MisuseRules:
             expect_error((impl.BudgetTypeError, impl.BudgetError, TypeError),
                          lambda: call(wrong), f"{h!r} with {wrong!r}")
         note("misuse:wrong_type")
+
