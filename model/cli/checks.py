@@ -145,9 +145,11 @@ CHECKS: dict[str, Check] = {
               "step", run_interleavings, ledger_only=True),
         Check("fleet", "the shared-pool protocol (impl.SharedPool): clients that crash, "
               "lose replies and retry, a store with leases on its own clock and idempotent "
-              "settlement, every state for 2 and 3 clients (ledger invariants, at-most-once "
-              "settlement, every reservation resolved once its lease can expire); its "
-              "seeded bugs must be caught", run_fleet, default=False, ledger_only=True),
+              "settlement, every state for 2 and 3 clients, and 2 clients with a "
+              "reconciler sending cumulative bills (ledger invariants, at-most-once "
+              "settlement, charges = commits + the drift applied once, a closed pool "
+              "admits no reserve, every reservation resolved once its lease can expire); "
+              "its seeded bugs must be caught", run_fleet, default=False, ledger_only=True),
     )
 }
 
