@@ -1,10 +1,10 @@
 """Hypothesis profiles for the whole suite.
 
 ``ci`` (the default) is quick: 100 examples per property, state machines of up to 50
-steps; the whole suite took 2 min 19 s on the 2-core reference machine.
+steps; the whole suite took 3 min 14 s on the 2-core reference machine.
 ``exhaustive`` (``pytest --hypothesis-profile exhaustive``) runs 20x the examples
 (2,000) and state machines of up to 100 steps, with no deadline; the whole suite took
-6 min 7 s there (the lockstep machine alone: 3 min 9 s). Tests that pin their own
+14 min 5 s there (the lockstep machine alone: 2 min 49 s). Tests that pin their own
 ``@settings(...)`` (the seeded-bug searches, the mutant cross-check) keep them under
 both profiles.
 """
